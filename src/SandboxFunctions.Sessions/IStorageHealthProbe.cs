@@ -1,0 +1,6 @@
+namespace SandboxFunctions.Sessions;
+
+public interface IStorageHealthProbe
+{
+    Task<StorageStatus> CheckAsync(CancellationToken cancellationToken = default);
+}
