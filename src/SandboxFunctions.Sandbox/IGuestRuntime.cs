@@ -1,7 +1,15 @@
+using SandboxFunctions.Sandbox.Execution;
+
 namespace SandboxFunctions.Sandbox;
 
-/// <summary>A guest runtime registered with the engine.</summary>
+/// <summary>A guest runtime registered with the engine: creates sandboxes and brings saved ones back.</summary>
 public interface IGuestRuntime
 {
     RuntimeInfo Info { get; }
+
+    /// <summary>A new sandbox, copied from the runtime's base image (the interpreter already started).</summary>
+    Task<Sandbox> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default);
+
+    /// <summary>A sandbox in exactly the state a snapshot of this runtime build recorded.</summary>
+    Task<Sandbox> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default);
 }

@@ -38,7 +38,7 @@ public sealed class RuntimeTools(RuntimeCatalog catalog)
 
     public sealed record RuntimeList(
         [property: Description("The runtimes available on this server.")] IReadOnlyList<RuntimeEntry> Runtimes,
-        [property: Description("Present when there is something to know about the list, e.g. that it is empty.")] string? Message);
+        [property: Description("Present when there is something to know about the list, e.g. that it is empty.")] string? Message = null);
 
     public sealed record RuntimeEntry(
         [property: Description("Value to pass as `language` to execute_code.")] string Language,

@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Builds the Python guest: CPython 3.11 from Debian's python3.11 source package as a WASI
+# reactor with our entry shim (sandbox_entry.c), and a pyc-only stdlib zip that also carries
+# the guest runtime module (_sandbox.py). sqlite3, bz2, lzma and zlib come from Debian's
+# source packages too.
+#
+# Usage: build.sh <output-dir>   writes python.wasm, python311.zip and VERSION (the CPython
+# version, e.g. 3.11.2) there.
+#
+# Results are cached outside the repository, keyed by every input; a run with nothing changed
+# only copies two files. Expensive stages (native build python, wasm libraries, CPython) are
+# cached by their own inputs, so changing the shim or the runtime module only relinks.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 <output-dir>" >&2
+  exit 2
+fi
+out_dir=$1
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+self=$here/$(basename "${BASH_SOURCE[0]}")
+cache=${SANDBOX_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sandboxfunctions}
+src_cache=$cache/sources
+jobs=$(nproc)
+
+source_packages=(python3.11 zlib sqlite3 bzip2 xz-utils)
+tool_packages=(clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc wabt gcc tcl dpkg-dev autoconf)
+prereqs_hint="run native/scripts/install-prereqs.sh first"
+
+say() { printf 'python guest: %s\n' "$*" >&2; }
+die() {
+  say "error: $*"
+  exit 1
+}
+
+# Runs a command with its output in a log, shown only if the command fails.
+logged() {
+  local log=$1
+  shift
+  if ! "$@" >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "failed: $* (last lines of its log above)"
+  fi
+}
+
+sha() { sha256sum | cut -c1-16; }
+
+# A source package's identity: its .dsc name and content (which lists the tarballs' checksums).
+source_id() {
+  local dsc
+  for dsc in "$@"; do
+    printf '%s %s\n' "${dsc##*/}" "$(sha256sum <"$dsc" | cut -d' ' -f1)"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+tool_versions() {
+  dpkg-query -W -f='${Package}=${Version}\n' "${tool_packages[@]}" 2>/dev/null ||
+    die "missing build tools ($prereqs_hint)"
+}
+
+sort_versions_newest_first() {
+  local -a versions
+  mapfile -t versions
+  local i j swap
+  for ((i = 0; i < ${#versions[@]}; i++)); do
+    for ((j = i + 1; j < ${#versions[@]}; j++)); do
+      if dpkg --compare-versions "${versions[j]}" gt "${versions[i]}"; then
+        swap=${versions[i]}
+        versions[i]=${versions[j]}
+        versions[j]=$swap
+      fi
+    done
+  done
+  printf '%s\n' "${versions[@]}"
+}
+
+apt_lists_stamp() {
+  { stat -c '%n %Y' /var/lib/apt/lists/*Sources* 2>/dev/null || true; } | sha
+}
+
+# Prints the .dsc of the newest version of a source package that can actually be fetched. A
+# mirror may list a security update whose files it does not serve (yet); such a version is
+# remembered as unavailable until the apt lists change, so later runs stay offline and fast.
+resolve_source() {
+  local pkg=$1 records=$2 stamp=$3
+  local versions ver base dsc marker tmp
+  versions=$(awk -v pkg="$pkg" '
+      /^Package: / { current = $2 }
+      /^Version: / && current == pkg { print $2 }
+    ' <<<"$records" | sort -u | sort_versions_newest_first)
+  [[ -n $versions ]] || die "Debian source package $pkg is not known to apt ($prereqs_hint)"
+  for ver in $versions; do
+    base=${pkg}_${ver#*:}
+    dsc=$src_cache/$base.dsc
+    marker=$src_cache/$base.unavailable
+    if [[ -f $dsc ]]; then
+      echo "$dsc"
+      return
+    fi
+    if [[ -f $marker && $(<"$marker") == "$stamp" ]]; then
+      continue
+    fi
+    say "fetching Debian source package $pkg $ver…"
+    tmp=$(mktemp -d "$src_cache/.download.XXXXXX")
+    if (cd "$tmp" && apt-get source --only-source --download-only "$pkg=$ver") >"$tmp.log" 2>&1; then
+      # The .dsc goes last: its presence means the whole package is here.
+      find "$tmp" -maxdepth 1 -type f ! -name '*.dsc' -exec mv -f {} "$src_cache/" \;
+      mv -f "$tmp/$base.dsc" "$dsc"
+      rm -rf "$tmp" "$tmp.log"
+      echo "$dsc"
+      return
+    fi
+    if ! grep -q ' 404 ' "$tmp.log"; then
+      tail -n 20 "$tmp.log" >&2
+      rm -rf "$tmp" "$tmp.log"
+      die "could not download Debian source package $pkg $ver"
+    fi
+    echo "$stamp" >"$marker"
+    rm -rf "$tmp" "$tmp.log"
+  done
+  die "no version of Debian source package $pkg could be downloaded"
+}
+
+unpack() {
+  local dsc=$1 dest=$2 log=$3
+  logged "$log" dpkg-source -x "$dsc" "$dest"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Stages. Each runs once per distinct set of inputs; the key covers the stage function's own
+# text, so editing a stage rebuilds it and everything downstream of it.
+
+stage_dir() {
+  local name=$1 fn=$2
+  shift 2
+  printf '%s/%s-%s' "$cache" "$name" "$({ declare -f "$fn"; printf '%s\n' "$@"; } | sha)"
+}
+
+# A stage fills "<dir>.partial" and renames it when done, so a failed or interrupted build never
+# leaves an entry that looks complete.
+partial=
+run_stage() {
+  local dir=$1 fn=$2 message=$3
+  [[ -f $dir/.complete ]] && return
+  say "$message"
+  partial=$dir.partial
+  rm -rf "$partial"
+  mkdir -p "$partial"
+  "$fn" "$partial"
+  touch "$partial/.complete"
+  rm -rf "$dir"
+  mv "$partial" "$dir"
+  partial=
+}
+
+wasm_toolchain() {
+  wasm_cc="clang-16 --target=wasm32-wasi --sysroot=$sysroot"
+  wasm_cpp="clang-cpp-16 --target=wasm32-wasi --sysroot=$sysroot"
+  wasm_cxx="clang++-16 --target=wasm32-wasi --sysroot=$sysroot"
+  wasm_ar=llvm-ar-16
+  wasm_ranlib=llvm-ranlib-16
+}
+
+# Debian's clang also searches the host's /usr/include; a sysroot holding only the WASI
+# headers and libraries keeps host headers out.
+make_sysroot() {
+  sysroot=$work/sysroot
+  mkdir -p "$sysroot/include" "$sysroot/lib"
+  ln -s /usr/include/wasm32-wasi "$sysroot/include/wasm32-wasi"
+  ln -s /usr/lib/wasm32-wasi "$sysroot/lib/wasm32-wasi"
+}
+
+# A CPython for this machine from the same sources; the cross build runs its scripts with it.
+# It stays a (pruned) build tree, as CPython's cross build expects, which also skips installing
+# and byte-compiling a stdlib that only the build itself uses.
+build_native_python() {
+  local out=$1 log=$work/native-python.log
+  unpack "$python_dsc" "$out/src" "$log"
+  (cd "$out/src" && logged "$log" autoconf)
+  mkdir "$out/build"
+  (cd "$out/build" && logged "$log" ../src/configure --disable-test-modules)
+  logged "$log" make -C "$out/build" -j"$jobs"
+  find "$out/build" -mindepth 1 -maxdepth 1 ! -name python ! -name pybuilddir.txt ! -name build \
+    -exec rm -rf {} +
+  rm -rf "$out/build/build"/temp.*
+  find "$out/src" -mindepth 1 -maxdepth 1 ! -name Lib -exec rm -rf {} +
+}
+
+build_wasm_libraries() {
+  local out=$1 log=$work/wasm-libraries.log
+  local cflags="-O2 -D_FILE_OFFSET_BITS=64"
+  mkdir -p "$out/include" "$out/lib" "$work/libs"
+  local src=$work/libs
+
+  unpack "$zlib_dsc" "$src/zlib" "$log"
+  local f
+  for f in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate \
+    inftrees trees uncompr zutil; do
+    logged "$log" $wasm_cc $cflags -Wno-deprecated-non-prototype -DZ_HAVE_UNISTD_H \
+      -c "$src/zlib/$f.c" -o "$src/zlib/$f.o"
+  done
+  logged "$log" $wasm_ar rcs "$out/lib/libz.a" "$src"/zlib/*.o
+  cp "$src/zlib/zlib.h" "$src/zlib/zconf.h" "$out/include/"
+
+  unpack "$bzip2_dsc" "$src/bzip2" "$log"
+  for f in blocksort huffman crctable randtable compress decompress bzlib; do
+    logged "$log" $wasm_cc $cflags -c "$src/bzip2/$f.c" -o "$src/bzip2/$f.o"
+  done
+  logged "$log" $wasm_ar rcs "$out/lib/libbz2.a" "$src"/bzip2/*.o
+  cp "$src/bzip2/bzlib.h" "$out/include/"
+
+  # liblzma includes <signal.h> for a helper only the xz tool uses; WASI has no signal masks.
+  unpack "$xz_dsc" "$src/xz" "$log"
+  cat >"$src/xz-wasi.h" <<'EOF'
+#include <signal.h>
+#include <sys/select.h>
+static inline int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    (void)how; (void)set; (void)old;
+    return 0;
+}
+EOF
+  mkdir "$src/xz/wasm"
+  (cd "$src/xz/wasm" && logged "$log" env CC="$wasm_cc" AR="$wasm_ar" RANLIB="$wasm_ranlib" \
+    CFLAGS="$cflags -D_WASI_EMULATED_SIGNAL -include $src/xz-wasi.h" \
+    ../configure --host=wasm32-unknown-wasi --build="$("$src/xz/build-aux/config.guess")" \
+    --disable-shared --enable-static --disable-threads --disable-nls --disable-xz \
+    --disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links --disable-scripts \
+    --disable-doc)
+  logged "$log" make -C "$src/xz/wasm/src/liblzma" -j"$jobs"
+  cp "$src/xz/wasm/src/liblzma/.libs/liblzma.a" "$out/lib/"
+  cp -r "$src/xz/src/liblzma/api/lzma.h" "$src/xz/src/liblzma/api/lzma" "$out/include/"
+
+  # Debian ships SQLite's full source tree; its amalgamation is generated natively (with tclsh).
+  unpack "$sqlite_dsc" "$src/sqlite" "$log"
+  mkdir "$src/sqlite/native"
+  (cd "$src/sqlite/native" && logged "$log" ../configure --disable-tcl)
+  logged "$log" make -C "$src/sqlite/native" sqlite3.c sqlite3.h
+  # The unix VFS refers to POSIX locks and ownership calls that WASI lacks. With "unix-none"
+  # as the default VFS (one process owns the files) none of them is called.
+  cat >"$src/sqlite-wasi.h" <<'EOF'
+#include <fcntl.h>
+#include <sys/types.h>
+#define F_RDLCK 0
+#define F_WRLCK 1
+#define F_UNLCK 2
+#define F_GETLK 5
+#define F_SETLK 6
+#define F_SETLKW 7
+static inline int fchmod(int fd, mode_t mode) { (void)fd; (void)mode; return 0; }
+static inline int fchown(int fd, uid_t uid, gid_t gid) { (void)fd; (void)uid; (void)gid; return 0; }
+static inline uid_t geteuid(void) { return 1; }
+EOF
+  logged "$log" $wasm_cc $cflags -include "$src/sqlite-wasi.h" -D_WASI_EMULATED_GETPID \
+    -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL \
+    -DSQLITE_MAX_MMAP_SIZE=0 -DSQLITE_DEFAULT_UNIX_VFS='"unix-none"' -DSQLITE_TEMP_STORE=2 \
+    -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_MATH_FUNCTIONS \
+    -c "$src/sqlite/native/sqlite3.c" -o "$src/sqlite/sqlite3.o"
+  logged "$log" $wasm_ar rcs "$out/lib/libsqlite3.a" "$src/sqlite/sqlite3.o"
+  cp "$src/sqlite/native/sqlite3.h" "$out/include/"
+}
+
+# Produces the static libraries the reactor links, the headers the shim compiles against, and
+# the generated sysconfig data that belongs in the stdlib zip.
+build_cpython_wasm() {
+  local out=$1 log=$work/cpython-wasm.log
+  local src=$work/cpython build=$work/cpython/wasm
+  local deps=$wasm_libraries_dir
+  unpack "$python_dsc" "$src" "$log"
+  (cd "$src" && logged "$log" autoconf)
+  mkdir "$build"
+  # posix_fadvise/posix_fallocate are hints without value on the host's in-memory file system;
+  # leaving them out drops two WASI imports.
+  (cd "$build" && logged "$log" env \
+    CONFIG_SITE="$src/Tools/wasm/config.site-wasm32-wasi" \
+    CC="$wasm_cc" CPP="$wasm_cpp" CXX="$wasm_cxx" AR="$wasm_ar" RANLIB="$wasm_ranlib" \
+    OPT="-DNDEBUG -fwrapv -O3 -Wall" \
+    PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$sysroot/lib/pkgconfig" \
+    ZLIB_CFLAGS="-I$deps/include" ZLIB_LIBS="-L$deps/lib -lz" \
+    BZIP2_CFLAGS="-I$deps/include" BZIP2_LIBS="-L$deps/lib -lbz2" \
+    LIBLZMA_CFLAGS="-I$deps/include" LIBLZMA_LIBS="-L$deps/lib -llzma" \
+    LIBSQLITE3_CFLAGS="-I$deps/include" LIBSQLITE3_LIBS="-L$deps/lib -lsqlite3" \
+    ../configure -C --host=wasm32-unknown-wasi --build="$("$src/config.guess")" \
+    --with-build-python="$native_python_dir/build/python" --prefix=/usr/local \
+    --disable-test-modules ac_cv_func_posix_fadvise=no ac_cv_func_posix_fallocate=no)
+  local module
+  for module in _sqlite3 _bz2 _lzma zlib _decimal pyexpat; do
+    grep -q "^MODULE_$(tr a-z A-Z <<<"$module")_STATE=yes" "$build/Makefile" ||
+      die "CPython's configure did not enable $module for wasm32-wasi (see $log)"
+  done
+  logged "$log" make -C "$build" -j"$jobs" \
+    CFLAGS_NODIST="-Wno-error=int-conversion -Wno-error=incompatible-function-pointer-types"
+
+  mkdir -p "$out/lib" "$out/sysconfig"
+  cp "$build/libpython3.11.a" "$build/Modules/_decimal/libmpdec/libmpdec.a" \
+    "$build/Modules/expat/libexpat.a" "$out/lib/"
+  cp -r "$src/Include" "$out/include"
+  cp "$build/pyconfig.h" "$out/include/"
+  cp "$build/$(<"$build/pybuilddir.txt")"/_sysconfigdata_*.py "$out/sysconfig/"
+}
+
+# Writes pycs with the path they have inside the zip, so tracebacks show where the guest finds
+# them, and with unchecked hashes instead of timestamps, so the same sources give the same zip.
+write_pyc_zip_tool() {
+  cat >"$work/pyczip.py" <<'EOF'
+import os
+import py_compile
+import sys
+import tempfile
+import zipfile
+
+ZIP_PATH = '/usr/local/lib/python311.zip/'
+SKIPPED_TOP_LEVEL = {'test', 'idlelib', 'tkinter', 'turtledemo', 'ensurepip', 'lib2to3',
+                     'distutils', 'venv', 'pydoc_data', 'site-packages'}
+SKIPPED_ANYWHERE = {'__pycache__', 'test', 'tests', 'idle_test'}
+
+
+def sources(root):
+    if os.path.isfile(root):
+        yield root, os.path.basename(root)
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in SKIPPED_ANYWHERE and not (rel_dir == '.' and d in SKIPPED_TOP_LEVEL))
+        for name in sorted(filenames):
+            if name.endswith('.py'):
+                yield os.path.join(dirpath, name), os.path.normpath(os.path.join(rel_dir, name))
+
+
+def main():
+    mode, archive, *roots = sys.argv[1:]
+    with tempfile.TemporaryDirectory() as tmp, \
+            zipfile.ZipFile(archive, mode, zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        cfile = os.path.join(tmp, 'module.pyc')
+        for root in roots:
+            for path, name in sources(root):
+                py_compile.compile(
+                    path, cfile=cfile, dfile=ZIP_PATH + name, doraise=True,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                info = zipfile.ZipInfo(name[:-3] + '.pyc', date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with open(cfile, 'rb') as f:
+                    zf.writestr(info, f.read())
+
+
+main()
+EOF
+}
+
+run_build_python() {
+  PYTHONDONTWRITEBYTECODE=1 "$native_python_dir/build/python" -I "$@"
+}
+
+build_stdlib_zip() {
+  local out=$1
+  write_pyc_zip_tool
+  logged "$work/stdlib.log" run_build_python "$work/pyczip.py" w "$out/stdlib.zip" \
+    "$native_python_dir/src/Lib" "$cpython_wasm_dir"/sysconfig/*.py
+}
+
+link_guest() {
+  local out=$1 log=$work/link.log
+  local cpython=$cpython_wasm_dir deps=$wasm_libraries_dir
+  logged "$log" $wasm_cc -O2 -Wall -Wextra -I"$cpython/include" \
+    -c "$here/sandbox_entry.c" -o "$work/sandbox_entry.o"
+  logged "$log" $wasm_cc -mexec-model=reactor \
+    -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
+    -o "$out/python.wasm" "$work/sandbox_entry.o" \
+    "$cpython/lib/libpython3.11.a" "$cpython/lib/libmpdec.a" "$cpython/lib/libexpat.a" \
+    -L"$deps/lib" -lsqlite3 -llzma -lbz2 -lz \
+    -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
+  logged "$log" wasm-strip "$out/python.wasm"
+  local exports name
+  exports=$(wasm-objdump -x -j Export "$out/python.wasm")
+  for name in memory _initialize sf_alloc sf_free sf_init sf_call sf_result_ptr sf_result_len \
+    sf_interrupt_slots; do
+    grep -q "\"$name\"" <<<"$exports" || die "python.wasm does not export $name"
+  done
+
+  cp "$stdlib_zip_dir/stdlib.zip" "$out/python311.zip"
+  write_pyc_zip_tool
+  logged "$log" run_build_python "$work/pyczip.py" a "$out/python311.zip" "$here/_sandbox.py"
+  { source_id "${dscs[@]}"; printf '%s\n' "$tools"; } >"$out/inputs.txt"
+  local version=${python_dsc##*/python3.11_}
+  echo "${version%%-*}" >"$out/VERSION"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+mkdir -p "$src_cache"
+tools=$(tool_versions)
+records=$(apt-cache showsrc --only-source "${source_packages[@]}" 2>/dev/null || true)
+stamp=$(apt_lists_stamp)
+python_dsc=$(resolve_source python3.11 "$records" "$stamp")
+zlib_dsc=$(resolve_source zlib "$records" "$stamp")
+sqlite_dsc=$(resolve_source sqlite3 "$records" "$stamp")
+bzip2_dsc=$(resolve_source bzip2 "$records" "$stamp")
+xz_dsc=$(resolve_source xz-utils "$records" "$stamp")
+dscs=("$python_dsc" "$zlib_dsc" "$sqlite_dsc" "$bzip2_dsc" "$xz_dsc")
+
+key=$({
+  sha256sum "$self" "$here/sandbox_entry.c" "$here/_sandbox.py" | cut -d' ' -f1
+  source_id "${dscs[@]}"
+  printf '%s\n' "$tools"
+} | sha)
+final_dir=$cache/python-$key
+
+publish() {
+  mkdir -p "$out_dir"
+  cp "$final_dir/python.wasm" "$final_dir/python311.zip" "$final_dir/VERSION" "$out_dir/"
+}
+
+if [[ -f $final_dir/.complete ]]; then
+  publish
+  say "up to date ($final_dir)"
+  exit 0
+fi
+
+# One build at a time per cache; a second run waits and then finds the results.
+exec 9>"$cache/.python.lock"
+flock 9
+if [[ -f $final_dir/.complete ]]; then
+  publish
+  exit 0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/python-guest.XXXXXX")
+trap 'rm -rf "$work" ${partial:+"$partial"}' EXIT
+make_sysroot
+wasm_toolchain
+toolchain_text=$(declare -f wasm_toolchain make_sysroot)
+
+python_source=$(source_id "$python_dsc")
+native_python_dir=$(stage_dir native-python build_native_python "$python_source" "$tools")
+run_stage "$native_python_dir" build_native_python \
+  "building a native CPython 3.11 to drive the cross build…"
+
+wasm_libraries_dir=$(stage_dir wasm-libraries build_wasm_libraries \
+  "$(source_id "$zlib_dsc" "$bzip2_dsc" "$xz_dsc" "$sqlite_dsc")" "$tools" "$toolchain_text")
+run_stage "$wasm_libraries_dir" build_wasm_libraries \
+  "building zlib, bzip2, liblzma and SQLite for wasm32-wasi…"
+
+cpython_wasm_dir=$(stage_dir cpython-wasm build_cpython_wasm "$python_source" "$tools" \
+  "$toolchain_text" "$native_python_dir" "$wasm_libraries_dir")
+run_stage "$cpython_wasm_dir" build_cpython_wasm \
+  "building CPython 3.11 for wasm32-wasi (first run takes several minutes)…"
+
+stdlib_zip_dir=$(stage_dir stdlib-zip build_stdlib_zip "$(declare -f write_pyc_zip_tool)" \
+  "$native_python_dir" "$cpython_wasm_dir")
+run_stage "$stdlib_zip_dir" build_stdlib_zip "compiling the standard library into a zip…"
+
+run_stage "$final_dir" link_guest "linking the python.wasm reactor…"
+publish
+say "done: $out_dir/python.wasm ($(stat -c %s "$out_dir/python.wasm") bytes)," \
+  "$out_dir/python311.zip ($(stat -c %s "$out_dir/python311.zip") bytes)"

@@ -1,0 +1,118 @@
+using SandboxFunctions.Sandbox.Interop;
+using SandboxFunctions.Sandbox.Snapshots;
+using SandboxFunctions.Sandbox.Vfs;
+using SandboxFunctions.Sandbox.Wasi;
+
+namespace SandboxFunctions.Sandbox.Execution;
+
+/// <summary>
+/// The shared machinery of a guest runtime: loading its library, booting its base image once, and
+/// turning images and snapshots into live guests. Subclasses know their interpreter's calling convention.
+/// </summary>
+internal abstract class GuestRuntime : IGuestRuntime
+{
+    private readonly Lazy<Task<BaseImage>> _baseImage;
+
+    protected GuestRuntime(RuntimeInfo info, GuestLibrary library, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time)
+    {
+        Info = info;
+        Library = library;
+        Bindings = new ImportBindings(library, hostFunctions);
+        Pool = pool;
+        Time = time;
+        _baseImage = new Lazy<Task<BaseImage>>(() => pool.RunAsync(BootBaseImage));
+    }
+
+    public RuntimeInfo Info { get; }
+
+    internal GuestLibrary Library { get; }
+
+    internal ImportBindings Bindings { get; }
+
+    internal GuestThreadPool Pool { get; }
+
+    internal TimeProvider Time { get; }
+
+    /// <summary>The arguments the guest sees in argv.</summary>
+    protected virtual IReadOnlyList<string> Arguments => [Info.Language];
+
+    public async Task<Sandbox> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
+    {
+        var image = await GetBaseImageAsync().ConfigureAwait(false);
+        var context = await Pool.RunAsync(() => Materialize(image, null, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Sandbox(this, image, context, limits, checkpoint: null);
+    }
+
+    public async Task<Sandbox> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default)
+    {
+        var content = SnapshotCodec.Read(snapshot.Span, Info);
+        var image = await GetBaseImageAsync().ConfigureAwait(false);
+        var context = await Pool.RunAsync(() => Materialize(image, content, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Sandbox(this, image, context, limits, content);
+    }
+
+    /// <summary>Boots the interpreter now instead of on first use.</summary>
+    public Task WarmUpAsync() => GetBaseImageAsync();
+
+    internal Task<BaseImage> GetBaseImageAsync() => _baseImage.Value;
+
+    /// <summary>Starts the interpreter in a fresh instance. Runs once per process, for the base image.</summary>
+    protected abstract void Boot(GuestContext context);
+
+    /// <summary>Runs a request in a live guest; on the guest thread.</summary>
+    internal abstract GuestOutcome Run(GuestContext context, ExecutionRequest request);
+
+    /// <summary>Asks the running guest to raise a timeout in its own code; called from another thread.</summary>
+    internal abstract void RequestSoftInterrupt(GuestContext context);
+
+    /// <summary>Called after a guest's memory was set from an image or snapshot, before it runs.</summary>
+    protected virtual void OnMaterialized(GuestContext context)
+    {
+    }
+
+    /// <summary>Serves the runtime's own (non-WASI) imports.</summary>
+    internal virtual ulong InvokeHostFunction(GuestContext context, GuestFunction import, ReadOnlySpan<ulong> args) =>
+        throw new InvalidOperationException($"The {Info.Language} runtime does not provide {import.Module}.{import.Name}.");
+
+    /// <summary>Adds the runtime's read-only files, such as its standard library.</summary>
+    protected abstract void MountSystemFiles(VirtualFileSystem files);
+
+    /// <summary>A fresh guest in the state of the image plus snapshot; on a guest thread.</summary>
+    internal GuestContext Materialize(BaseImage image, SnapshotContent? snapshot, SandboxLimits limits)
+    {
+        var context = CreateContext(limits.Files);
+        try
+        {
+            context.Instance.MaxPages = (uint)Math.Min(context.Instance.MaxPages, limits.MemoryBytes / GuestMemory.PageSize);
+            SnapshotCodec.Apply(snapshot, image, context);
+            OnMaterialized(context);
+            return context;
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    private GuestContext CreateContext(VfsLimits fileLimits)
+    {
+        var files = new VirtualFileSystem(fileLimits, Time);
+        MountSystemFiles(files);
+        files.EnsureUserRoot("/workspace");
+        files.EnsureUserRoot("/tmp");
+        var wasi = new WasiPreview1(files, Time, Arguments, new Dictionary<string, string>());
+        var context = new GuestContext(this, files, wasi);
+        context.Attach(GuestInstance.Create(Library, context));
+        return context;
+    }
+
+    private BaseImage BootBaseImage()
+    {
+        using var context = CreateContext(VfsLimits.Default);
+        Boot(context);
+        var globals = new ulong[Library.GlobalCount];
+        context.Instance.GetGlobals(globals);
+        return new BaseImage(context.Instance.Memory.All().ToArray(), globals, context.Wasi.MonotonicNanoseconds);
+    }
+}

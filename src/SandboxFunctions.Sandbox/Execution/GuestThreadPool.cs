@@ -1,0 +1,132 @@
+using System.Threading.Channels;
+
+namespace SandboxFunctions.Sandbox.Execution;
+
+/// <summary>
+/// Dedicated threads with large native stacks for guest code. Deep guest recursion must end in the
+/// interpreter's own error or a trap, never in a native stack overflow, which would end the process.
+/// A thread whose guest never returns is written off and replaced, so the host never waits on a guest.
+/// </summary>
+internal sealed class GuestThreadPool : IDisposable
+{
+    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly int _maxThreads;
+    private readonly int _maxQueued;
+    private readonly int _stackBytes;
+    private readonly Lock _gate = new();
+    private int _threads;
+    private int _idle;
+    private int _queued;
+    private int _abandoned;
+
+    public GuestThreadPool(int maxThreads, int maxQueued, int stackBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
+        _maxThreads = maxThreads;
+        _maxQueued = maxQueued;
+        _stackBytes = stackBytes;
+    }
+
+    public int MaxThreads => _maxThreads;
+
+    /// <summary>Runs work on a guest thread; refuses with <see cref="SandboxErrorKind.Busy"/> when too much is already waiting.</summary>
+    public Task<T> RunAsync<T>(Func<T> work)
+    {
+        var item = new WorkItem<T>(work);
+        lock (_gate)
+        {
+            if (_queued >= _maxQueued + _idle)
+            {
+                throw new SandboxException(SandboxErrorKind.Busy,
+                    $"This instance is already running {_threads - _idle} executions with {_queued} waiting; try again shortly.");
+            }
+
+            _queued++;
+            if (_idle == 0 && _threads < _maxThreads + _abandoned)
+            {
+                StartThread();
+            }
+        }
+
+        _queue.Writer.TryWrite(item);
+        return item.Task;
+    }
+
+    /// <summary>Writes off a thread stuck in a guest, letting the pool start a replacement.</summary>
+    public void Abandon()
+    {
+        lock (_gate)
+        {
+            _abandoned++;
+            if (_queued > _idle && _threads < _maxThreads + _abandoned)
+            {
+                StartThread();
+            }
+        }
+    }
+
+    public void Dispose() => _queue.Writer.TryComplete();
+
+    private void StartThread()
+    {
+        _threads++;
+        var thread = new Thread(Work, _stackBytes) { IsBackground = true, Name = $"sandbox-guest-{_threads}" };
+        thread.Start();
+    }
+
+    private void Work()
+    {
+        var reader = _queue.Reader;
+        while (true)
+        {
+            lock (_gate)
+            {
+                _idle++;
+            }
+
+            WorkItem? item = null;
+            while (item is null)
+            {
+                if (!reader.TryRead(out item))
+                {
+                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    {
+                        return;
+                    }
+                }
+            }
+
+            lock (_gate)
+            {
+                _idle--;
+                _queued--;
+            }
+
+            item.Run();
+        }
+    }
+
+    private abstract class WorkItem
+    {
+        public abstract void Run();
+    }
+
+    private sealed class WorkItem<T>(Func<T> work) : WorkItem
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<T> Task => _completion.Task;
+
+        public override void Run()
+        {
+            try
+            {
+                _completion.TrySetResult(work());
+            }
+            catch (Exception ex)
+            {
+                _completion.TrySetException(ex);
+            }
+        }
+    }
+}

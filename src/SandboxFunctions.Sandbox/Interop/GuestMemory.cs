@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace SandboxFunctions.Sandbox.Interop;
+
+/// <summary>
+/// Bounds-checked access to a guest's linear memory. Reads the current size on every access, so a view
+/// never outlives a growth or a watchdog interrupt.
+/// </summary>
+internal readonly unsafe struct GuestMemory
+{
+    public const int PageSize = 65536;
+
+    private readonly WasmMemory* _memory;
+
+    internal GuestMemory(WasmMemory* memory)
+    {
+        _memory = memory;
+    }
+
+    public uint Size => Volatile.Read(ref _memory->Size);
+
+    public uint Pages => _memory->Pages;
+
+    public Span<byte> Span(uint address, uint length)
+    {
+        if ((ulong)address + length > Size)
+        {
+            throw new GuestMemoryException(address, length);
+        }
+
+        return new Span<byte>(_memory->Data + address, (int)length);
+    }
+
+    /// <summary>The whole memory, for snapshots; only while the guest is not running.</summary>
+    public Span<byte> All() => new(_memory->Data, (int)Size);
+
+    public uint ReadU32(uint address) => BinaryPrimitives.ReadUInt32LittleEndian(Span(address, 4));
+
+    public ulong ReadU64(uint address) => BinaryPrimitives.ReadUInt64LittleEndian(Span(address, 8));
+
+    public void WriteU8(uint address, byte value) => Span(address, 1)[0] = value;
+
+    public void WriteU16(uint address, ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(Span(address, 2), value);
+
+    public void WriteU32(uint address, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Span(address, 4), value);
+
+    public void WriteU64(uint address, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Span(address, 8), value);
+
+    /// <summary>Writes a 32-bit value that another thread (the running guest) reads; the address must be aligned.</summary>
+    public void WriteU32Volatile(uint address, uint value)
+    {
+        if ((address & 3) != 0)
+        {
+            throw new GuestMemoryException(address, 4);
+        }
+
+        _ = Span(address, 4);
+        Volatile.Write(ref *(uint*)(_memory->Data + address), value);
+    }
+
+    public string ReadUtf8(uint address, uint length) => Encoding.UTF8.GetString(Span(address, length));
+
+    /// <summary>Reads a NUL-terminated UTF-8 string of at most <paramref name="maxLength"/> bytes.</summary>
+    public string ReadCString(uint address, uint maxLength = 1 << 20)
+    {
+        var available = Math.Min(maxLength, Size - Math.Min(address, Size));
+        var bytes = Span(address, available);
+        var end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+    }
+}
+
+/// <summary>A guest passed an address outside its memory to a host function.</summary>
+internal sealed class GuestMemoryException(uint address, uint length)
+    : Exception($"The guest passed memory range [{address}, {address + (ulong)length}) outside its linear memory.")
+{
+}

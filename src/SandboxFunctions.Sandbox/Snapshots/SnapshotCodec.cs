@@ -1,0 +1,200 @@
+using System.IO.Compression;
+using System.Text;
+using SandboxFunctions.Sandbox.Execution;
+using SandboxFunctions.Sandbox.Interop;
+
+namespace SandboxFunctions.Sandbox.Snapshots;
+
+/// <summary>
+/// A sandbox's complete state as bytes: the parts of linear memory that differ from the runtime's base
+/// image (in 4 KiB chunks), the globals, the monotonic clock and the guest's files, compressed. The
+/// header names the runtime build, because memory from one build means nothing to another.
+/// </summary>
+internal static class SnapshotCodec
+{
+    private const byte FormatVersion = 1;
+    private const int ChunkSize = 4096;
+
+    private static ReadOnlySpan<byte> Magic => "SFSNAP"u8;
+
+    public static byte[] Write(GuestContext context, BaseImage image, RuntimeInfo runtime)
+    {
+        var memory = context.Instance.Memory;
+        var current = memory.All();
+        var changed = FindChangedChunks(current, image.Memory);
+        var globals = new ulong[context.Runtime.Library.GlobalCount];
+        context.Instance.GetGlobals(globals);
+
+        using var output = new MemoryStream();
+        output.Write(Magic);
+        output.WriteByte(FormatVersion);
+        using (var header = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
+        {
+            header.Write(runtime.Language);
+            header.Write(runtime.BuildId);
+        }
+
+        using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var body = new BinaryWriter(compressed, Encoding.UTF8))
+        {
+            body.Write(memory.Pages);
+            body.Write(globals.Length);
+            foreach (var value in globals)
+            {
+                body.Write(value);
+            }
+
+            body.Write(context.Wasi.MonotonicNanoseconds);
+            context.Files.Save(body);
+            body.Write(ChunkSize);
+            body.Write(changed.Count);
+            foreach (var chunk in changed)
+            {
+                body.Write(chunk);
+                body.Write(current.Slice(chunk * ChunkSize, ChunkSize));
+            }
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>Checks the header and decompresses the body; throws <see cref="SandboxException"/> for foreign or damaged data.</summary>
+    public static SnapshotContent Read(ReadOnlySpan<byte> data, RuntimeInfo runtime)
+    {
+        if (data.Length < Magic.Length + 1 || !data.StartsWith(Magic))
+        {
+            throw new SandboxException(SandboxErrorKind.SnapshotInvalid, "The data is not a sandbox snapshot.");
+        }
+
+        if (data[Magic.Length] != FormatVersion)
+        {
+            throw new SandboxException(SandboxErrorKind.SnapshotFromOtherBuild,
+                $"The snapshot has format version {data[Magic.Length]}, which this build cannot read.");
+        }
+
+        try
+        {
+            using var input = new MemoryStream(data[(Magic.Length + 1)..].ToArray());
+            using var header = new BinaryReader(input, Encoding.UTF8, leaveOpen: true);
+            var language = header.ReadString();
+            var buildId = header.ReadString();
+            if (language != runtime.Language || buildId != runtime.BuildId)
+            {
+                throw new SandboxException(SandboxErrorKind.SnapshotFromOtherBuild,
+                    $"The snapshot was written by the {language} runtime build {buildId}, but this server runs {runtime.Language} build {runtime.BuildId}; state cannot move between builds.");
+            }
+
+            using var compressed = new ZLibStream(input, CompressionMode.Decompress);
+            using var body = new MemoryStream();
+            compressed.CopyTo(body);
+            return new SnapshotContent(body.ToArray());
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new SandboxException(SandboxErrorKind.SnapshotInvalid, "The snapshot is damaged and cannot be read.", ex);
+        }
+    }
+
+    /// <summary>Rebuilds memory, globals, clock and files of a freshly instantiated guest from the base image and a snapshot.</summary>
+    public static void Apply(SnapshotContent? snapshot, BaseImage image, GuestContext context)
+    {
+        if (snapshot is null)
+        {
+            ApplyMemory(context, image.Pages, image);
+            context.Instance.SetGlobals(image.Globals);
+            context.Wasi.MonotonicOffsetNanoseconds = image.MonotonicNanoseconds;
+            return;
+        }
+
+        try
+        {
+            using var body = new BinaryReader(new MemoryStream(snapshot.Body), Encoding.UTF8);
+            var pages = body.ReadUInt32();
+            var globals = new ulong[body.ReadInt32()];
+            for (var i = 0; i < globals.Length; i++)
+            {
+                globals[i] = body.ReadUInt64();
+            }
+
+            var monotonic = body.ReadInt64();
+            context.Files.Load(body);
+            ApplyMemory(context, pages, image);
+            var memory = context.Instance.Memory.All();
+            var chunkSize = body.ReadInt32();
+            var count = body.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var chunk = body.ReadInt32();
+                var bytes = body.ReadBytes(chunkSize);
+                if (bytes.Length != chunkSize || (long)(chunk + 1) * chunkSize > memory.Length)
+                {
+                    throw new InvalidDataException("A memory chunk lies outside the snapshot's memory.");
+                }
+
+                bytes.CopyTo(memory[(chunk * chunkSize)..]);
+            }
+
+            if (globals.Length != context.Runtime.Library.GlobalCount)
+            {
+                throw new InvalidDataException("The snapshot has a different number of globals than the guest.");
+            }
+
+            context.Instance.SetGlobals(globals);
+            context.Wasi.MonotonicOffsetNanoseconds = monotonic;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new SandboxException(SandboxErrorKind.SnapshotInvalid, "The snapshot is damaged and cannot be read.", ex);
+        }
+    }
+
+    private static void ApplyMemory(GuestContext context, uint pages, BaseImage image)
+    {
+        var instance = context.Instance;
+        if (pages < image.Pages)
+        {
+            throw new InvalidDataException("The snapshot's memory is smaller than the runtime's base image.");
+        }
+
+        if (pages > instance.MaxPages)
+        {
+            throw new SandboxException(SandboxErrorKind.MemoryLimitTooSmall,
+                $"The saved state needs {(long)pages * GuestMemory.PageSize / (1024 * 1024)} MiB of memory, more than the sandbox's {(long)instance.MaxPages * GuestMemory.PageSize / (1024 * 1024)} MiB limit.");
+        }
+
+        var current = instance.Memory.Pages;
+        if (pages > current && instance.GrowMemory(pages - current) == uint.MaxValue)
+        {
+            throw new SandboxException(SandboxErrorKind.Internal, "The host could not provide memory for the guest.");
+        }
+
+        // The instance is fresh, so the pages beyond the base image are still zero.
+        image.Memory.CopyTo(instance.Memory.All());
+    }
+
+    private static List<int> FindChangedChunks(ReadOnlySpan<byte> current, ReadOnlySpan<byte> baseMemory)
+    {
+        var changed = new List<int>();
+        var chunks = current.Length / ChunkSize;
+        for (var chunk = 0; chunk < chunks; chunk++)
+        {
+            var offset = chunk * ChunkSize;
+            var now = current.Slice(offset, ChunkSize);
+            var unchanged = offset + ChunkSize <= baseMemory.Length
+                ? now.SequenceEqual(baseMemory.Slice(offset, ChunkSize))
+                : !now.ContainsAnyExcept((byte)0);
+            if (!unchanged)
+            {
+                changed.Add(chunk);
+            }
+        }
+
+        return changed;
+    }
+}
+
+/// <summary>A decompressed snapshot body, checked to belong to this runtime build.</summary>
+internal sealed class SnapshotContent(byte[] body)
+{
+    public byte[] Body { get; } = body;
+}

@@ -1,0 +1,37 @@
+namespace SandboxFunctions.Sandbox.Wasi;
+
+/// <summary>WASI preview1 error numbers, as the guest's C library decodes them.</summary>
+internal enum Errno : ushort
+{
+    Success = 0,
+    TooBig = 1,
+    Access = 2,
+    Again = 6,
+    BadFileDescriptor = 8,
+    Busy = 10,
+    QuotaExceeded = 19,
+    Exists = 20,
+    Fault = 21,
+    FileTooLarge = 22,
+    Interrupted = 27,
+    Invalid = 28,
+    IO = 29,
+    IsDirectory = 31,
+    Loop = 32,
+    TooManyOpenFiles = 33,
+    NameTooLong = 37,
+    NoEntry = 44,
+    NoMemory = 48,
+    NoSpace = 51,
+    NoSys = 52,
+    NotDirectory = 54,
+    NotEmpty = 55,
+    NotSupported = 58,
+    NotTty = 59,
+    Overflow = 61,
+    NotPermitted = 63,
+    ReadOnlyFileSystem = 69,
+    InvalidSeek = 70,
+    CrossDevice = 75,
+    NotCapable = 76,
+}
