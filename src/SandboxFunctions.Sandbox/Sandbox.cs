@@ -72,7 +72,7 @@ public sealed class Sandbox : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var snapshot = SnapshotCodec.Write(_context, _image, Runtime);
-            _checkpoint = SnapshotCodec.Read(snapshot, Runtime);
+            _checkpoint = SnapshotCodec.Read(snapshot, Runtime, _image);
             return snapshot;
         }
         finally
@@ -253,6 +253,8 @@ public sealed class Sandbox : IAsyncDisposable
                 $"The code ran out of memory: the sandbox may use {Limits.MemoryBytes / (1024 * 1024)} MiB, and the interpreter could not recover."),
             TrapCode.StackExhausted => (ExecutionStatus.Crashed,
                 "The code recursed so deeply that the interpreter's native stack ran out. Reduce the recursion depth."),
+            TrapCode.OutOfBounds => (ExecutionStatus.Crashed,
+                "The interpreter crashed with an out-of-bounds memory access, usually because the code recursed too deeply for the interpreter's own stack (e.g. after raising the recursion limit). Reduce the recursion depth."),
             _ => (ExecutionStatus.Crashed, $"The interpreter stopped abnormally: {trap.Message}"),
         };
     }

@@ -12,6 +12,9 @@ internal static class TestPaths
     public static string HostAssembly { get; } = Path.Combine(
         RepositoryRoot, "src", "SandboxFunctions.Host", "bin", Configuration, "net10.0", "SandboxFunctions.Host.dll");
 
+    public static string ProcessProbe { get; } = Path.Combine(
+        RepositoryRoot, "tests", "SandboxFunctions.Sandbox.ProcessProbe", "bin", Configuration, "net10.0", "SandboxFunctions.Sandbox.ProcessProbe.dll");
+
     public static string NodePeers { get; } = Path.Combine(RepositoryRoot, "tests", "node");
 
     private static string Metadata(string key) =>

@@ -293,6 +293,46 @@
   );
   fs.promises.access = async (file) => { if (!fs.existsSync(file)) fs.statSync(file); };
 
+  // ---- Randomness: Math.random and crypto draw from state the host seeds for each new sandbox ----
+  // (the base image is booted with fixed entropy, so the engine's own seed would repeat in every session).
+  const randomState = new Uint32Array(4);
+  const rotl = (x, k) => (x << k) | (x >>> (32 - k));
+  function nextRandom() {
+    const s = randomState;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+  let seeded = false;
+  function seedOnce() {
+    if (seeded) return;
+    randomState.set(new Uint32Array(fromBase64(host.random('16')).buffer));
+    if (randomState.every((v) => v === 0)) randomState[0] = 1;
+    seeded = true;
+  }
+  Math.random = () => { seedOnce(); return ((nextRandom() >>> 5) * 67108864 + (nextRandom() >>> 6)) / 9007199254740992; };
+  const crypto = {
+    getRandomValues(array) {
+      if (!ArrayBuffer.isView(array)) throw new TypeError('getRandomValues expects a typed array');
+      if (array.byteLength > 65536) throw new RangeError('getRandomValues can fill at most 65536 bytes at once');
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(fromBase64(host.random(String(array.byteLength))));
+      return array;
+    },
+    randomUUID() {
+      const b = crypto.getRandomValues(new Uint8Array(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    },
+  };
+
   class TextEncoder {
     get encoding() { return 'utf-8'; }
     encode(text = '') { return utf8.encode(text); }
@@ -321,7 +361,7 @@
     memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }),
   };
 
-  const builtins = { fs, 'fs/promises': fs.promises, path, process, console, util: { inspect: (v, o) => inspect(v, o?.depth ?? 2), format: (...a) => format(a) } };
+  const builtins = { fs, 'fs/promises': fs.promises, path, process, console, crypto, util: { inspect: (v, o) => inspect(v, o?.depth ?? 2), format: (...a) => format(a) } };
   function builtin(name) {
     const key = name.startsWith('node:') ? name.slice(5) : name;
     if (!(key in builtins)) {
@@ -365,6 +405,7 @@
     exports: commonModule.exports,
     TextEncoder,
     TextDecoder,
+    crypto,
     global: globalThis,
   });
 

@@ -122,14 +122,30 @@ def _install_exit_builtins():
     builtins.quit = _Quitter('quit')
 
 
+_seeded = False
+
+
+def _seed_once():
+    # The host boots the interpreter with fixed entropy so that every process builds the same base
+    # image; each session draws its own before running any of its code.
+    global _seeded
+    if not _seeded:
+        import random
+        random.seed()
+        _seeded = True
+
+
 def dispatch(op, data):
     request = json.loads(data) if data else {}
+    if op in (OP_RUN_CELL, OP_RUN_HANDLER):
+        _seed_once()
     if op == OP_RUN_CELL:
         response = _run_cell(request)
     elif op == OP_RUN_HANDLER:
         response = _run_handler(request)
     elif op == OP_INFO:
         response = _info()
+
     else:
         raise ValueError(f'unknown operation {op}')
     return _encode(response)

@@ -6,6 +6,9 @@ namespace SandboxFunctions.Sandbox.Execution;
 /// </summary>
 internal sealed class BaseImage(byte[] memory, ulong[] globals, long monotonicNanoseconds)
 {
+    /// <summary>Identifies the image's exact contents; a snapshot only applies to the image it was taken against.</summary>
+    public string Fingerprint { get; } = ComputeFingerprint(memory, globals);
+
     public byte[] Memory { get; } = memory;
 
     public ulong[] Globals { get; } = globals;
@@ -13,4 +16,12 @@ internal sealed class BaseImage(byte[] memory, ulong[] globals, long monotonicNa
     public long MonotonicNanoseconds { get; } = monotonicNanoseconds;
 
     public uint Pages => (uint)(Memory.Length / Interop.GuestMemory.PageSize);
+
+    private static string ComputeFingerprint(byte[] memory, ulong[] globals)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(memory);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(globals.AsSpan()));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
 }

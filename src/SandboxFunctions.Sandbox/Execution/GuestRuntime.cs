@@ -45,8 +45,8 @@ internal abstract class GuestRuntime : IGuestRuntime
 
     public async Task<Sandbox> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default)
     {
-        var content = SnapshotCodec.Read(snapshot.Span, Info);
         var image = await GetBaseImageAsync().ConfigureAwait(false);
+        var content = SnapshotCodec.Read(snapshot.Span, Info, image);
         var context = await Pool.RunAsync(() => Materialize(image, content, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new Sandbox(this, image, context, limits, content);
     }
@@ -110,6 +110,7 @@ internal abstract class GuestRuntime : IGuestRuntime
     private BaseImage BootBaseImage()
     {
         using var context = CreateContext(VfsLimits.Default);
+        context.Wasi.Deterministic = true;
         Boot(context);
         var globals = new ulong[Library.GlobalCount];
         context.Instance.GetGlobals(globals);

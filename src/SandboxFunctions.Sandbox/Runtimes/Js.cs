@@ -19,6 +19,15 @@ internal sealed class Js(GuestContext context, QuickJsRuntime.Exports exports)
 
     public uint Call(GuestFunction function, params ReadOnlySpan<ulong> args) => (uint)Context.Instance.Call(function, args);
 
+    /// <summary>Frees guest memory on the way out, unless a trap already made the instance unusable.</summary>
+    private void Release(GuestFunction free, uint pointer)
+    {
+        if (!Context.Instance.IsFaulted)
+        {
+            Call(free, pointer);
+        }
+    }
+
     public bool IsException(uint value) => Call(Exports.IsException, value) != 0;
 
     public T WithString<T>(string text, Func<uint, uint, T> use)
@@ -31,7 +40,7 @@ internal sealed class Js(GuestContext context, QuickJsRuntime.Exports exports)
         }
         finally
         {
-            Call(Exports.Free, pointer);
+            Release(Exports.Free, pointer);
         }
     }
 
@@ -93,7 +102,7 @@ internal sealed class Js(GuestContext context, QuickJsRuntime.Exports exports)
         }
         finally
         {
-            Call(Exports.FreeValue, value);
+            Release(Exports.FreeValue, value);
         }
     }
 
@@ -130,7 +139,7 @@ internal sealed class Js(GuestContext context, QuickJsRuntime.Exports exports)
         }
         finally
         {
-            Call(Exports.Free, lengthOut);
+            Release(Exports.Free, lengthOut);
         }
     }
 
@@ -143,7 +152,7 @@ internal sealed class Js(GuestContext context, QuickJsRuntime.Exports exports)
         }
         finally
         {
-            Call(Exports.FreeValue, exception);
+            Release(Exports.FreeValue, exception);
         }
     }
 

@@ -60,7 +60,7 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
         js.Call(_exports.SetMaxStackSize, MaxStackBytes);
 
         var hostObject = js.Call(_exports.NewObject);
-        foreach (var name in new[] { "write", "fs" })
+        foreach (var name in new[] { "write", "fs", "random" })
         {
             var function = js.WithString(name, (pointer, length) => js.Call(_exports.NewHostFunction, pointer, length, 0));
             js.WithCString(name, namePointer => js.Call(_exports.SetPropString, hostObject, namePointer, function));
@@ -243,6 +243,7 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
             {
                 "write" => Write(context, args),
                 "fs" => GuestFileSystem.Handle(context.Files, args.Length > 0 ? args[0] : "{}"),
+                "random" => RandomBytes(args),
                 _ => throw new InvalidOperationException($"No host function '{name}'."),
             };
             return js.NewString(result);
@@ -256,6 +257,14 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
             js.ThrowError(ex.Message);
             return 0;
         }
+    }
+
+    private static string RandomBytes(string[] args)
+    {
+        var count = args.Length > 0 && int.TryParse(args[0], out var n) && n is >= 0 and <= 65536
+            ? n
+            : throw new ArgumentException("random takes a byte count between 0 and 65536.");
+        return Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(count));
     }
 
     private static string Write(GuestContext context, string[] args)

@@ -32,6 +32,7 @@ internal static class SnapshotCodec
         {
             header.Write(runtime.Language);
             header.Write(runtime.BuildId);
+            header.Write(image.Fingerprint);
         }
 
         using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
@@ -59,7 +60,7 @@ internal static class SnapshotCodec
     }
 
     /// <summary>Checks the header and decompresses the body; throws <see cref="SandboxException"/> for foreign or damaged data.</summary>
-    public static SnapshotContent Read(ReadOnlySpan<byte> data, RuntimeInfo runtime)
+    public static SnapshotContent Read(ReadOnlySpan<byte> data, RuntimeInfo runtime, BaseImage image)
     {
         if (data.Length < Magic.Length + 1 || !data.StartsWith(Magic))
         {
@@ -82,6 +83,13 @@ internal static class SnapshotCodec
             {
                 throw new SandboxException(SandboxErrorKind.SnapshotFromOtherBuild,
                     $"The snapshot was written by the {language} runtime build {buildId}, but this server runs {runtime.Language} build {runtime.BuildId}; state cannot move between builds.");
+            }
+
+            var fingerprint = header.ReadString();
+            if (fingerprint != image.Fingerprint)
+            {
+                throw new SandboxException(SandboxErrorKind.SnapshotFromOtherBuild,
+                    $"The snapshot was taken against base image {fingerprint}, but this process booted {image.Fingerprint}; it cannot be applied here.");
             }
 
             using var compressed = new ZLibStream(input, CompressionMode.Decompress);

@@ -10,6 +10,9 @@ namespace SandboxFunctions.Sandbox.Vfs;
 internal sealed class VirtualFileSystem
 {
     public const int MaxNameLength = 255;
+
+    /// <summary>The modification time of the runtime's own files and folders: part of the image, so fixed.</summary>
+    public const long ImageTimeNanoseconds = 1_735_689_600L * 1_000_000_000;
     private const byte FormatVersion = 1;
 
     private readonly TimeProvider _time;
@@ -19,7 +22,7 @@ internal sealed class VirtualFileSystem
     {
         Limits = limits;
         _time = time;
-        Root = new VfsDirectory(1, isSystem: true) { ModifiedNanoseconds = Now() };
+        Root = new VfsDirectory(1, isSystem: true) { ModifiedNanoseconds = ImageTimeNanoseconds };
     }
 
     public VfsDirectory Root { get; }
@@ -37,7 +40,7 @@ internal sealed class VirtualFileSystem
     public void MountSystemFile(string path, ReadOnlyMemory<byte> content)
     {
         var (directory, name) = EnsureSystemDirectories(path);
-        directory.Children[name] = new VfsFile(_nextInode++, content) { Parent = directory, Name = name, ModifiedNanoseconds = Now() };
+        directory.Children[name] = new VfsFile(_nextInode++, content) { Parent = directory, Name = name, ModifiedNanoseconds = ImageTimeNanoseconds };
     }
 
     /// <summary>Creates a writable directory that belongs to the image layout (e.g. /workspace) and counts toward no limit.</summary>
@@ -49,7 +52,7 @@ internal sealed class VirtualFileSystem
             return (VfsDirectory)existing;
         }
 
-        var directory = new VfsDirectory(_nextInode++, isSystem: false) { Parent = parent, Name = name, ModifiedNanoseconds = Now() };
+        var directory = new VfsDirectory(_nextInode++, isSystem: false) { Parent = parent, Name = name, ModifiedNanoseconds = ImageTimeNanoseconds };
         parent.Children[name] = directory;
         return directory;
     }
@@ -457,7 +460,7 @@ internal sealed class VirtualFileSystem
         {
             if (!current.Children.TryGetValue(component, out var next))
             {
-                next = new VfsDirectory(_nextInode++, isSystem: true) { Parent = current, Name = component, ModifiedNanoseconds = Now() };
+                next = new VfsDirectory(_nextInode++, isSystem: true) { Parent = current, Name = component, ModifiedNanoseconds = ImageTimeNanoseconds };
                 current.Children[component] = next;
             }
 

@@ -33,6 +33,7 @@ internal sealed class WasiPreview1
     private const ulong SetTimeAccessNow = 2;
     private const ulong SetTimeModified = 4;
     private const ulong SetTimeModifiedNow = 8;
+    private const long DeterministicEpochNanoseconds = 1_735_689_600L * 1_000_000_000;
 
     private readonly VirtualFileSystem _fs;
     private readonly TimeProvider _time;
@@ -40,6 +41,8 @@ internal sealed class WasiPreview1
     private readonly byte[][] _environment;
     private readonly long _monotonicStart = Stopwatch.GetTimestamp();
     private FileDescriptorTable _descriptors;
+    private long _deterministicNanoseconds;
+    private ulong _deterministicRandom = 0x5EED_5A4D_B0C5_0001;
 
     public WasiPreview1(VirtualFileSystem fileSystem, TimeProvider time, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
     {
@@ -63,8 +66,16 @@ internal sealed class WasiPreview1
     /// <summary>The monotonic clock continues from this value, so that it never runs backwards across restores.</summary>
     public long MonotonicOffsetNanoseconds { get; set; }
 
-    public long MonotonicNanoseconds =>
-        MonotonicOffsetNanoseconds + (long)(Stopwatch.GetElapsedTime(_monotonicStart).Ticks * (1_000_000_000.0 / TimeSpan.TicksPerSecond));
+    /// <summary>
+    /// While set, clocks advance by a fixed step per reading and randomness comes from a fixed seed, so that
+    /// booting an interpreter leaves the same memory in every process: snapshots only store differences
+    /// from that memory, so it must be identical wherever they are restored.
+    /// </summary>
+    public bool Deterministic { get; set; }
+
+    public long MonotonicNanoseconds => Deterministic
+        ? _deterministicNanoseconds
+        : MonotonicOffsetNanoseconds + (long)(Stopwatch.GetElapsedTime(_monotonicStart).Ticks * (1_000_000_000.0 / TimeSpan.TicksPerSecond));
 
     /// <summary>Forgets every open file; used when the guest's memory is replaced by a snapshot.</summary>
     public void ResetDescriptors() => _descriptors = new FileDescriptorTable(_fs.Root);
@@ -168,6 +179,13 @@ internal sealed class WasiPreview1
 
     private Errno ClockTimeGet(GuestMemory m, uint clock, uint resultOut)
     {
+        if (Deterministic)
+        {
+            _deterministicNanoseconds += 1000;
+            m.WriteU64(resultOut, (ulong)(clock == 0 ? DeterministicEpochNanoseconds + _deterministicNanoseconds : _deterministicNanoseconds));
+            return clock > 3 ? Errno.Invalid : Errno.Success;
+        }
+
         ulong now = clock switch
         {
             0 => (ulong)(_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100,
@@ -742,7 +760,7 @@ internal sealed class WasiPreview1
         }
 
         var remaining = (wakeAt ?? MonotonicNanoseconds) - MonotonicNanoseconds;
-        if (remaining > 0)
+        if (remaining > 0 && !Deterministic)
         {
             Interrupted.Wait(TimeSpan.FromTicks(Math.Min(remaining / 100, TimeSpan.FromDays(1).Ticks)));
         }
@@ -765,9 +783,24 @@ internal sealed class WasiPreview1
         return Errno.Success;
     }
 
-    private static Errno RandomGet(GuestMemory m, uint buffer, uint length)
+    private Errno RandomGet(GuestMemory m, uint buffer, uint length)
     {
-        RandomNumberGenerator.Fill(m.Span(buffer, length));
+        var target = m.Span(buffer, length);
+        if (!Deterministic)
+        {
+            RandomNumberGenerator.Fill(target);
+            return Errno.Success;
+        }
+
+        for (var i = 0; i < target.Length; i++)
+        {
+            // splitmix64: a fixed sequence, for the deterministic boot only.
+            var z = _deterministicRandom += 0x9E3779B97F4A7C15;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+            target[i] = (byte)(z ^ (z >> 31));
+        }
+
         return Errno.Success;
     }
 }

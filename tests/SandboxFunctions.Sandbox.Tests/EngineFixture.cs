@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Sandbox.Execution;
+
+namespace SandboxFunctions.Sandbox.Tests;
+
+/// <summary>The real guest runtimes, as built by the solution, shared by every engine test.</summary>
+public sealed class EngineFixture : IDisposable
+{
+    public EngineFixture()
+    {
+        Catalog = new RuntimeCatalog(Options.Create(new SandboxOptions()), TimeProvider.System, NullLogger<RuntimeCatalog>.Instance);
+    }
+
+    public RuntimeCatalog Catalog { get; }
+
+    public IGuestRuntime Runtime(string language) =>
+        Catalog.TryGet(language, out var runtime) ? runtime : throw new InvalidOperationException($"The {language} runtime was not built.");
+
+    public Task<Sandbox> CreateAsync(string language, SandboxLimits? limits = null) => Runtime(language).CreateAsync(limits ?? SandboxLimits.Default);
+
+    public void Dispose() => Catalog.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class EngineTests : ICollectionFixture<EngineFixture>
+{
+    public const string Name = "engine";
+}
+
+internal static class SandboxTestExtensions
+{
+    public static Task<ExecutionResult> RunAsync(this Sandbox sandbox, string code, double timeoutSeconds = 10) =>
+        sandbox.ExecuteAsync(new ExecutionRequest(code) { Timeout = TimeSpan.FromSeconds(timeoutSeconds) });
+
+    /// <summary>Runs code that must succeed and returns the printable form of its value.</summary>
+    public static async Task<string?> ValueAsync(this Sandbox sandbox, string code)
+    {
+        var result = await sandbox.RunAsync(code);
+        Assert.True(result.Status == ExecutionStatus.Ok, $"Expected Ok, got {result.Status}: {result.Error?.Traceback ?? result.Error?.Message ?? result.Message}\n{result.Stderr}");
+        return result.Result?.Repr;
+    }
+}
