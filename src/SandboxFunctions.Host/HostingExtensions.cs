@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SandboxFunctions.Host.Http;
+using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools;
 
 namespace SandboxFunctions.Host;
 
@@ -17,7 +19,7 @@ internal static class HostingExtensions
         var plan = ListenPlan.Create(builder.Configuration, keysConfigured: keys.Count > 0);
         builder.WebHost.UseUrls([.. plan.Urls]);
 
-        builder.Services.AddSandboxCore(builder.Configuration);
+        builder.Services.AddSandboxCore(runReaper: !plan.BehindFunctionsHost);
         builder.Services.AddSingleton(plan);
         builder.Services.AddHostedService<StartupNotice>();
 
@@ -40,15 +42,35 @@ internal static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Registers what both the HTTP and the stdio server need: the MCP server, its tools and their options.</summary>
-    public static IServiceCollection AddSandboxCore(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers what both the HTTP and the stdio server need: the engine, session storage, the MCP server with its
+    /// tools, and their options. <paramref name="runReaper"/> is false when a Functions timer trigger reaps instead.
+    /// </summary>
+    public static IServiceCollection AddSandboxCore(this IServiceCollection services, bool runReaper)
     {
-        services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage");
+        services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
+        services.AddOptions<WarmCacheOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage").ValidateOnStart();
+        services.AddOptions<SessionStoreOptions>().BindConfiguration(SessionStoreOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SnapshotProtectionOptions>().BindConfiguration(SnapshotProtectionOptions.SectionName).ValidateOnStart();
+        services.AddOptions<FlavorOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(FlavorOptions.SectionName).Bind(options.Flavors))
+            .ValidateOnStart();
+
+        services.AddSandbox();
+        services.AddSessionStorage();
+        services.AddHostedService<RuntimeWarmUp>();
+        if (runReaper)
+        {
+            services.AddHostedService<SessionReaperService>();
+        }
+
         services.AddMcpServer(options =>
             {
                 options.ServerInfo = new() { Name = "SandboxFunctions", Title = "Sandbox Functions", Version = ServerVersion.Current };
                 options.ServerInstructions =
-                    "Runs Python and JavaScript in isolated WebAssembly sandboxes. Call list_runtimes to see what is available.";
+                    "Runs Python and JavaScript in isolated WebAssembly sandboxes whose state (variables, imports, files in /workspace) persists across calls in a session. " +
+                    "Use execute_code; pass the session_id it returns to keep working in the same session. Call list_runtimes for languages, packages and limits.";
             })
             .WithSandboxTools();
         return services;

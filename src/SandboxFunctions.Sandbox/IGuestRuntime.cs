@@ -8,8 +8,8 @@ public interface IGuestRuntime
     RuntimeInfo Info { get; }
 
     /// <summary>A new sandbox, copied from the runtime's base image (the interpreter already started).</summary>
-    Task<Sandbox> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default);
+    Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default);
 
     /// <summary>A sandbox in exactly the state a snapshot of this runtime build recorded.</summary>
-    Task<Sandbox> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default);
+    Task<SandboxInstance> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default);
 }

@@ -11,9 +11,9 @@ public sealed class SandboxWorkspace
 {
     public const string Root = "/workspace";
 
-    private readonly Sandbox _sandbox;
+    private readonly SandboxInstance _sandbox;
 
-    internal SandboxWorkspace(Sandbox sandbox)
+    internal SandboxWorkspace(SandboxInstance sandbox)
     {
         _sandbox = sandbox;
     }

@@ -1,15 +1,56 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class SandboxToolsBuilderExtensions
 {
-    /// <summary>Adds the sandbox tools to an MCP server.</summary>
+    /// <summary>
+    /// Adds the sandbox tools and workspace resources to an MCP server. The sandbox engine and session storage
+    /// must be registered too (<c>AddSandbox</c>, <c>AddSessionStorage</c>).
+    /// </summary>
     public static IMcpServerBuilder WithSandboxTools(this IMcpServerBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSandbox();
-        builder.Services.AddSessionStorage();
-        return builder.WithTools<RuntimeTools>(ToolJson.Options);
+        var services = builder.Services;
+        services.AddOptions<FlavorOptions>();
+        services.AddOptions<WarmCacheOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlavorOptions>, FlavorOptionsValidator>());
+        services.TryAddSingleton<WarmSandboxCache>();
+        services.TryAddSingleton<SandboxSessions>();
+        services.TryAddSingleton<WorkspaceResources>();
+
+        return builder
+            .WithTools<RuntimeTools>(ToolJson.Options)
+            .WithTools<ExecutionTools>(ToolJson.Options)
+            .WithTools<SessionTools>(ToolJson.Options)
+            .WithTools<FileTools>(ToolJson.Options)
+            .WithListResourcesHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ListAsync(context, cancellationToken))
+            .WithListResourceTemplatesHandler(WorkspaceResources.ListTemplatesAsync)
+            .WithReadResourceHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ReadAsync(context, cancellationToken))
+            .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
+            {
+                ToolArguments.Validate(context);
+                try
+                {
+                    return await next(context, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ToolFailureException failure)
+                {
+                    return ToolResults.Failure(failure.Error);
+                }
+                catch (WorkspaceException ex)
+                {
+                    return ToolResults.Failure(WorkspaceErrors.From(ex).Error);
+                }
+                catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.Busy)
+                {
+                    return ToolResults.Failure(ToolErrors.ServerBusy(ex.Message).Error);
+                }
+            }));
     }
 }

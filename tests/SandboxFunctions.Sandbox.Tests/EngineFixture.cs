@@ -17,7 +17,7 @@ public sealed class EngineFixture : IDisposable
     public IGuestRuntime Runtime(string language) =>
         Catalog.TryGet(language, out var runtime) ? runtime : throw new InvalidOperationException($"The {language} runtime was not built.");
 
-    public Task<Sandbox> CreateAsync(string language, SandboxLimits? limits = null) => Runtime(language).CreateAsync(limits ?? SandboxLimits.Default);
+    public Task<SandboxInstance> CreateAsync(string language, SandboxLimits? limits = null) => Runtime(language).CreateAsync(limits ?? SandboxLimits.Default);
 
     public void Dispose() => Catalog.Dispose();
 }
@@ -30,11 +30,11 @@ public sealed class EngineTests : ICollectionFixture<EngineFixture>
 
 internal static class SandboxTestExtensions
 {
-    public static Task<ExecutionResult> RunAsync(this Sandbox sandbox, string code, double timeoutSeconds = 10) =>
+    public static Task<ExecutionResult> RunAsync(this SandboxInstance sandbox, string code, double timeoutSeconds = 10) =>
         sandbox.ExecuteAsync(new ExecutionRequest(code) { Timeout = TimeSpan.FromSeconds(timeoutSeconds) });
 
     /// <summary>Runs code that must succeed and returns the printable form of its value.</summary>
-    public static async Task<string?> ValueAsync(this Sandbox sandbox, string code)
+    public static async Task<string?> ValueAsync(this SandboxInstance sandbox, string code)
     {
         var result = await sandbox.RunAsync(code);
         Assert.True(result.Status == ExecutionStatus.Ok, $"Expected Ok, got {result.Status}: {result.Error?.Traceback ?? result.Error?.Message ?? result.Message}\n{result.Stderr}");

@@ -36,19 +36,19 @@ internal abstract class GuestRuntime : IGuestRuntime
     /// <summary>The arguments the guest sees in argv.</summary>
     protected virtual IReadOnlyList<string> Arguments => [Info.Language];
 
-    public async Task<Sandbox> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
+    public async Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
         var context = await Pool.RunAsync(() => Materialize(image, null, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Sandbox(this, image, context, limits, checkpoint: null);
+        return new SandboxInstance(this, image, context, limits, checkpoint: null);
     }
 
-    public async Task<Sandbox> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default)
+    public async Task<SandboxInstance> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default)
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
         var content = SnapshotCodec.Read(snapshot.Span, Info, image);
         var context = await Pool.RunAsync(() => Materialize(image, content, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Sandbox(this, image, context, limits, content);
+        return new SandboxInstance(this, image, context, limits, content);
     }
 
     /// <summary>Boots the interpreter now instead of on first use.</summary>

@@ -11,7 +11,7 @@ namespace SandboxFunctions.Sandbox;
 /// A call that traps, or that has to be stopped hard, leaves the sandbox at its last checkpoint (the
 /// last snapshot taken or restored), never in a half-broken state.
 /// </summary>
-public sealed class Sandbox : IAsyncDisposable
+public sealed class SandboxInstance : IAsyncDisposable
 {
     private readonly GuestRuntime _runtime;
     private readonly BaseImage _image;
@@ -20,7 +20,7 @@ public sealed class Sandbox : IAsyncDisposable
     private SnapshotContent? _checkpoint;
     private bool _disposed;
 
-    internal Sandbox(GuestRuntime runtime, BaseImage image, GuestContext context, SandboxLimits limits, SnapshotContent? checkpoint)
+    internal SandboxInstance(GuestRuntime runtime, BaseImage image, GuestContext context, SandboxLimits limits, SnapshotContent? checkpoint)
     {
         _runtime = runtime;
         _image = image;

@@ -1,0 +1,309 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Sessions.Storage;
+
+namespace SandboxFunctions.Sessions;
+
+/// <summary>
+/// Durable session state: a record per session in a table and its snapshots in a blob container. Every
+/// change is a new snapshot blob followed by a conditional update of the record, so two racing calls can
+/// never both win, and a crash between the two writes leaves the previous state intact.
+/// </summary>
+public sealed class SessionStore
+{
+    public const string TableName = "sessions";
+    public const string ContainerName = "snapshots";
+
+    private readonly IEntityTable _records;
+    private readonly IBlobContainer _snapshots;
+    private readonly SnapshotProtection _protection;
+    private readonly SessionStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Lazy<Task> _created;
+
+    public SessionStore(IStorageProvider storage, SnapshotProtection protection, IOptions<SessionStoreOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(options);
+        _records = storage.GetTable(TableName);
+        _snapshots = storage.GetContainer(ContainerName);
+        _protection = protection;
+        _options = options.Value;
+        _time = time;
+        _created = new Lazy<Task>(() => Task.WhenAll(_records.CreateIfNotExistsAsync(), _snapshots.CreateIfNotExistsAsync()));
+    }
+
+    public SessionStoreOptions Options => _options;
+
+    /// <summary>The session, or null when it does not exist for this owner or has expired.</summary>
+    public async Task<SessionRecord?> GetAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync().ConfigureAwait(false);
+        var entity = await _records.GetAsync(owner, SessionKeys.RowKey(sessionId), cancellationToken).ConfigureAwait(false);
+        var record = entity is null ? null : ToRecord(entity);
+        return record is null || record.IsExpired(_time.GetUtcNow()) ? null : record;
+    }
+
+    /// <summary>The owner's live sessions, newest first.</summary>
+    public async Task<IReadOnlyList<SessionRecord>> ListAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync().ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var records = new List<SessionRecord>();
+        await foreach (var entity in _records.QueryAsync(EntityFilter.Equal("PartitionKey", owner), cancellationToken).ConfigureAwait(false))
+        {
+            var record = ToRecord(entity);
+            if (!record.IsExpired(now))
+            {
+                records.Add(record);
+            }
+        }
+
+        return [.. records.OrderByDescending(r => r.CreatedAt)];
+    }
+
+    /// <summary>Adds a new session record; throws <see cref="SessionExistsException"/> when the id is taken.</summary>
+    public async Task<SessionRecord> CreateAsync(SessionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await EnsureCreatedAsync().ConfigureAwait(false);
+        try
+        {
+            var etag = await _records.AddAsync(ToEntity(record), cancellationToken).ConfigureAwait(false);
+            return record with { ETag = etag };
+        }
+        catch (StorageException ex) when (ex.Kind == StorageErrorKind.Conflict)
+        {
+            // An expired record still occupies the key until the reaper runs; it may be replaced.
+            var existing = await _records.GetAsync(record.Owner, SessionKeys.RowKey(record.Id), cancellationToken).ConfigureAwait(false);
+            if (existing is not null && ToRecord(existing).IsExpired(_time.GetUtcNow()))
+            {
+                await DeleteAsync(ToRecord(existing), cancellationToken).ConfigureAwait(false);
+                return await CreateAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw new SessionExistsException($"A session with id '{record.Id}' already exists.", ex);
+        }
+    }
+
+    /// <summary>The session's saved snapshot, verified and decrypted; null when the session was never saved.</summary>
+    public async Task<byte[]?> LoadSnapshotAsync(SessionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.SnapshotBlob is null)
+        {
+            return null;
+        }
+
+        var blob = await _snapshots.DownloadAsync(record.SnapshotBlob, cancellationToken).ConfigureAwait(false)
+            ?? throw new SnapshotIntegrityException($"The snapshot of session '{record.Id}' is missing from storage.");
+        return _protection.Unprotect(blob.Content, record.RuntimeBuildId, new SnapshotBinding(record.Owner, record.Id, record.Version));
+    }
+
+    /// <summary>
+    /// Saves a new state: the snapshot goes to a new blob, then the record is updated only if nobody else
+    /// committed since <paramref name="current"/> was read. On a lost race the new blob is removed and
+    /// <see cref="SessionConflictException"/> is thrown; the previous state stays as it was.
+    /// </summary>
+    public async Task<SessionRecord> CommitAsync(SessionRecord current, ReadOnlyMemory<byte> snapshot, SessionChange change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(change);
+        var version = current.Version + 1;
+        var blobName = SessionKeys.SnapshotName(current.Owner, current.Id, version);
+        var envelope = _protection.Protect(snapshot.Span, current.RuntimeBuildId, new SnapshotBinding(current.Owner, current.Id, version));
+        await _snapshots.UploadAsync(
+            blobName,
+            envelope,
+            new Dictionary<string, string> { ["version"] = version.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ifNoneMatch: ETag.All,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        var now = _time.GetUtcNow();
+        var next = current with
+        {
+            Version = version,
+            SnapshotBlob = blobName,
+            SnapshotBytes = envelope.Length,
+            LastUsedAt = now,
+            ExpiresAt = now + current.Ttl,
+            ExecutionCount = current.ExecutionCount + change.Executions,
+            MemoryBytes = change.MemoryBytes,
+            Files = change.Files,
+            RuntimeBuildId = change.RuntimeBuildId ?? current.RuntimeBuildId,
+        };
+
+        try
+        {
+            var etag = await _records.UpdateAsync(ToEntity(next), current.ETag, cancellationToken).ConfigureAwait(false);
+            next = next with { ETag = etag };
+        }
+        catch (StorageException ex) when (ex.Kind is StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound)
+        {
+            await DeleteBlobQuietlyAsync(blobName).ConfigureAwait(false);
+            throw new SessionConflictException(
+                ex.Kind == StorageErrorKind.NotFound
+                    ? "The session was deleted by another call while this one ran, so this call's changes were discarded."
+                    : "The session was changed by another call while this one ran, so this call's changes were discarded. Retry the call.",
+                ex);
+        }
+        catch
+        {
+            // The record was not updated, so the new blob is referenced by nothing.
+            await DeleteBlobQuietlyAsync(blobName).ConfigureAwait(false);
+            throw;
+        }
+
+        if (current.SnapshotBlob is { } previous)
+        {
+            await DeleteBlobQuietlyAsync(previous).ConfigureAwait(false);
+        }
+
+        return next;
+    }
+
+    /// <summary>Removes a session: the record first (so it disappears at once), then its snapshots.</summary>
+    public async Task<bool> DeleteAsync(SessionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await EnsureCreatedAsync().ConfigureAwait(false);
+        var deleted = await _records.DeleteAsync(record.Owner, SessionKeys.RowKey(record.Id), ETag.All, cancellationToken).ConfigureAwait(false);
+        await foreach (var blob in _snapshots.ListAsync(SessionKeys.SnapshotPrefix(record.Owner, record.Id), cancellationToken).ConfigureAwait(false))
+        {
+            await DeleteBlobQuietlyAsync(blob.Name).ConfigureAwait(false);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>How many live sessions the owner holds.</summary>
+    public async Task<int> CountAsync(string owner, CancellationToken cancellationToken = default) =>
+        (await ListAsync(owner, cancellationToken).ConfigureAwait(false)).Count;
+
+    internal async IAsyncEnumerable<SessionRecord> QueryExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync().ConfigureAwait(false);
+        await foreach (var entity in _records.QueryAsync(EntityFilter.LessThan("ExpiresAt", now), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToRecord(entity);
+        }
+    }
+
+    internal async Task<bool> DeleteExpiredAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Conditional, so a session that was used (and extended) since the query stays.
+            if (!await _records.DeleteAsync(record.Owner, SessionKeys.RowKey(record.Id), record.ETag, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        catch (StorageException ex) when (ex.Kind == StorageErrorKind.PreconditionFailed)
+        {
+            return false;
+        }
+
+        await foreach (var blob in _snapshots.ListAsync(SessionKeys.SnapshotPrefix(record.Owner, record.Id), cancellationToken).ConfigureAwait(false))
+        {
+            await DeleteBlobQuietlyAsync(blob.Name).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    internal IAsyncEnumerable<BlobInfo> ListSnapshotBlobsAsync(CancellationToken cancellationToken) => _snapshots.ListAsync(null, cancellationToken);
+
+    internal async Task<SessionRecord?> GetByRowKeyAsync(string owner, string rowKey, CancellationToken cancellationToken)
+    {
+        var entity = await _records.GetAsync(owner, rowKey, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : ToRecord(entity);
+    }
+
+    internal Task<bool> DeleteSnapshotBlobAsync(string name, ETag etag, CancellationToken cancellationToken) =>
+        _snapshots.DeleteAsync(name, etag, cancellationToken);
+
+    private Task EnsureCreatedAsync() => _created.Value;
+
+    private async Task DeleteBlobQuietlyAsync(string name)
+    {
+        try
+        {
+            await _snapshots.DeleteAsync(name, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StorageException)
+        {
+            // The reaper removes snapshots that no record references.
+        }
+    }
+
+    private static StorageEntity ToEntity(SessionRecord record) => new(record.Owner, SessionKeys.RowKey(record.Id))
+    {
+        ETag = record.ETag,
+        Properties = new Dictionary<string, object?>
+        {
+            ["SessionId"] = record.Id,
+            ["Language"] = record.Language,
+            ["RuntimeBuildId"] = record.RuntimeBuildId,
+            ["Flavor"] = record.Flavor,
+            ["CreatedAt"] = record.CreatedAt,
+            ["LastUsedAt"] = record.LastUsedAt,
+            ["ExpiresAt"] = record.ExpiresAt,
+            ["TtlSeconds"] = (long)record.Ttl.TotalSeconds,
+            ["Version"] = record.Version,
+            ["SnapshotBlob"] = record.SnapshotBlob,
+            ["SnapshotBytes"] = record.SnapshotBytes,
+            ["ExecutionCount"] = record.ExecutionCount,
+            ["MemoryBytes"] = record.MemoryBytes,
+            ["Files"] = SerializeFiles(record.Files),
+        },
+    };
+
+    // A table property holds at most 32K characters; a long file list is cut to what fits.
+    private static string SerializeFiles(IReadOnlyList<SessionFile> files)
+    {
+        const int MaxCharacters = 30_000;
+        var kept = files;
+        var json = JsonSerializer.Serialize(kept, SessionJson.Default.IReadOnlyListSessionFile);
+        while (json.Length > MaxCharacters && kept.Count > 0)
+        {
+            kept = [.. kept.Take(kept.Count * MaxCharacters / json.Length)];
+            json = JsonSerializer.Serialize(kept, SessionJson.Default.IReadOnlyListSessionFile);
+        }
+
+        return json;
+    }
+
+    private static SessionRecord ToRecord(StorageEntity entity) => new()
+    {
+        Owner = entity.PartitionKey,
+        Id = entity.GetString("SessionId") ?? SessionKeys.SessionId(entity.RowKey),
+        Language = entity.GetString("Language") ?? string.Empty,
+        RuntimeBuildId = entity.GetString("RuntimeBuildId") ?? string.Empty,
+        Flavor = entity.GetString("Flavor") ?? string.Empty,
+        CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        LastUsedAt = entity.GetDateTimeOffset("LastUsedAt") ?? DateTimeOffset.MinValue,
+        ExpiresAt = entity.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue,
+        Ttl = TimeSpan.FromSeconds(entity.GetInt64("TtlSeconds") ?? 0),
+        Version = entity.GetInt64("Version") ?? 0,
+        SnapshotBlob = entity.GetString("SnapshotBlob"),
+        SnapshotBytes = entity.GetInt64("SnapshotBytes") ?? 0,
+        ExecutionCount = entity.GetInt64("ExecutionCount") ?? 0,
+        MemoryBytes = entity.GetInt64("MemoryBytes") ?? 0,
+        Files = entity.GetString("Files") is { } files ? JsonSerializer.Deserialize(files, SessionJson.Default.IReadOnlyListSessionFile) ?? [] : [],
+        ETag = entity.ETag,
+    };
+}
+
+/// <summary>What a commit changes besides the snapshot.</summary>
+/// <param name="Executions">How many executions the change includes (0 for file edits).</param>
+/// <param name="MemoryBytes">The guest's memory after the change.</param>
+/// <param name="Files">The workspace's files after the change.</param>
+/// <param name="RuntimeBuildId">The runtime build of the new snapshot, when it differs (after a reset to a newer build).</param>
+public sealed record SessionChange(long Executions, long MemoryBytes, IReadOnlyList<SessionFile> Files, string? RuntimeBuildId = null);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<SessionFile>))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class SessionJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,31 @@
+using Azure;
+
+namespace SandboxFunctions.Sessions.Storage;
+
+/// <summary>A table of entities with optimistic concurrency through ETags.</summary>
+public interface IEntityTable
+{
+    string Name { get; }
+
+    Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The entity, or null when it does not exist.</summary>
+    Task<StorageEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts; throws <see cref="StorageException"/> with <see cref="StorageErrorKind.Conflict"/> when it exists.</summary>
+    Task<ETag> AddAsync(StorageEntity entity, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the entity if its current ETag matches (<see cref="ETag.All"/> matches any existing entity);
+    /// throws <see cref="StorageErrorKind.PreconditionFailed"/> when it does not, <see cref="StorageErrorKind.NotFound"/> when it is gone.
+    /// </summary>
+    Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts or replaces, unconditionally.</summary>
+    Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes if the ETag matches; false when the entity did not exist.</summary>
+    Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<StorageEntity> QueryAsync(EntityFilter? filter = null, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,342 @@
+using System.ComponentModel;
+using System.Text;
+using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sandbox.Execution;
+using SandboxFunctions.Sessions;
+
+namespace SandboxFunctions.Tools;
+
+[McpServerToolType]
+public sealed class ExecutionTools(SandboxSessions sessions)
+{
+    private const string OutputFolder = ".outputs";
+
+    [McpServerTool(Name = "execute_code", Title = "Execute code", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true, OutputSchemaType = typeof(ExecutionResultInfo))]
+    [Description("""
+        Runs Python or JavaScript in a persistent sandbox session and returns stdout, stderr and the value of the last expression (like a notebook cell).
+        State persists between calls in the same session: variables, functions, classes, imports and files in /workspace (the working directory).
+        Omit session_id to start a new session; its id is returned as session_id, so pass it to later calls.
+        Python is CPython 3.11 with the standard library (incl. sqlite3, json, csv, re, asyncio; top-level await works). JavaScript is QuickJS (ES2023) with console, timers, fetch-free Node-style fs/path/process and ES modules.
+        There is no network and no host access. With `event`, the code must define handler(event, context) (Python) or a handler function/export (JavaScript), which is called and its JSON result returned.
+        """)]
+    public async Task<CallToolResult> ExecuteCodeAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("The source code to run. The value of the final expression is returned as `result`.")] string code,
+        [Description("'python' or 'javascript'. Defaults to the session's language, or 'python' for a new session.")] string? language = null,
+        [Description("The session to run in. Omit to create a new session (its id is returned).")] string? session_id = null,
+        [Description("Seconds the code may run before it is stopped with a TimeoutError. Defaults to the flavor's default; list_runtimes shows the maximum.")] double? timeout_seconds = null,
+        [Description("Run in handler mode: this JSON value is passed as `event` to the handler the code defines, and the handler's return value becomes the result.")] JsonElement? @event = null,
+        [Description("Resources for a new session: 'small' (default), 'medium' or 'large'. Ignored for an existing session.")] string? flavor = null,
+        IProgress<ProgressNotificationValue>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var owner = Callers.GetOwner(context.User);
+        var record = session_id is null
+            ? await sessions.CreateAsync(owner, language ?? "python", null, flavor, null, cancellationToken).ConfigureAwait(false)
+            : await sessions.GetAsync(owner, session_id, cancellationToken).ConfigureAwait(false);
+        if (language is not null && !string.Equals(language, record.Language, StringComparison.OrdinalIgnoreCase))
+        {
+            throw ToolErrors.LanguageMismatch(record.Id, record.Language, language);
+        }
+
+        var flavorSettings = sessions.GetFlavor(record.Flavor);
+        var timeout = timeout_seconds is { } seconds
+            ? (seconds > 0 && seconds <= flavorSettings.MaxTimeoutSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTimeout(seconds, flavorSettings.MaxTimeoutSeconds))
+            : TimeSpan.FromSeconds(flavorSettings.DefaultTimeoutSeconds);
+
+        await using var stream = new OutputStreamer(progress);
+        var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
+        {
+            var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            var request = new ExecutionRequest(code)
+            {
+                Timeout = timeout,
+                Event = @event,
+                Name = $"<cell {current.ExecutionCount + 1}>",
+                OnOutput = progress is null ? null : stream.Write,
+            };
+
+            ExecutionResult result;
+            try
+            {
+                result = await sandbox.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.CodeTooLarge)
+            {
+                throw ToolErrors.CodeTooLarge(ex.Message);
+            }
+
+            var kept = await KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
+            var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            var changed = after.Where(f => !f.IsDirectory && !before.Contains(f)).ToList();
+            return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, KeptOutput)>((result, changed, kept), Commit: true, Executions: 1);
+        }, cancellationToken).ConfigureAwait(false);
+
+        var (execution, changedFiles, keptOutput) = outcome.Value;
+        var info = Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
+        var links = changedFiles.Select(f => new ResourceLinkBlock
+        {
+            Uri = WorkspaceResources.UriOf(outcome.Record.Id, f.Path),
+            Name = f.Path,
+            MimeType = WorkspaceResources.MimeTypeOf(f.Path),
+            Size = f.Size,
+        });
+        var summary = Summarize(info, execution);
+        return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);
+    }
+
+    private static async Task<KeptOutput> KeepFullOutputAsync(SandboxInstance sandbox, ExecutionResult result, long execution)
+    {
+        async Task<string?> KeepAsync(string? text, string stream)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            var path = $"{SandboxWorkspace.Root}/{OutputFolder}/execution-{execution}.{stream}.txt";
+            try
+            {
+                await sandbox.Workspace.WriteAsync(path, Encoding.UTF8.GetBytes(text)).ConfigureAwait(false);
+                return path;
+            }
+            catch (WorkspaceException)
+            {
+                // A full workspace keeps the truncated text only; the result says so.
+                return null;
+            }
+        }
+
+        return new KeptOutput(await KeepAsync(result.FullStdout, "stdout").ConfigureAwait(false), await KeepAsync(result.FullStderr, "stderr").ConfigureAwait(false));
+    }
+
+    private static ExecutionResultInfo Describe(SessionRecord record, ExecutionResult result, IReadOnlyList<WorkspaceEntry> changed, KeptOutput kept, ToolError? saveError)
+    {
+        var status = result.Status switch
+        {
+            ExecutionStatus.Ok => "ok",
+            ExecutionStatus.Error => "error",
+            ExecutionStatus.Timeout => "timeout",
+            ExecutionStatus.MemoryLimit => "memory_limit",
+            ExecutionStatus.OutputLimit => "output_limit",
+            ExecutionStatus.Cancelled => "cancelled",
+            _ => "crashed",
+        };
+        var flavor = record.Flavor;
+        ToolError? error = result.Status switch
+        {
+            ExecutionStatus.Ok => null,
+            ExecutionStatus.Error => new ToolError("CODE_ERROR", $"The code raised {result.Error?.Type}: {result.Error?.Message}", [
+                "Fix the code and run it again; what ran before the error (variables, files) is kept in the session."])
+            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
+            ExecutionStatus.Timeout => new ToolError("TIMEOUT", result.Message ?? "The code ran out of time.", [
+                "Make the code do less per call (smaller input, fewer iterations), or pass a longer timeout_seconds within the maximum list_runtimes shows.",
+                "Use a larger flavor for a longer maximum timeout."])
+            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
+            ExecutionStatus.MemoryLimit => new ToolError("MEMORY_LIMIT", result.Message ?? "The code ran out of memory.", [
+                "Process the data in smaller chunks, or free large objects you no longer need.",
+                $"Create a session with a larger flavor than '{flavor}' for more memory."])
+            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
+            ExecutionStatus.OutputLimit => new ToolError("OUTPUT_LIMIT", result.Message ?? "The code wrote too much output.", [
+                "Write large results to a file in /workspace and print a summary instead."]),
+            ExecutionStatus.Cancelled => new ToolError("CANCELLED", result.Message ?? "The execution was cancelled.", [
+                "Run it again when needed."]),
+            _ => new ToolError("INTERPRETER_CRASHED", result.Message ?? "The interpreter stopped abnormally.", [
+                "The session went back to its last saved state; change the code (e.g. less recursion) and run it again."]),
+        };
+
+        return new ExecutionResultInfo
+        {
+            SessionId = record.Id,
+            Language = record.Language,
+            Status = status,
+            Stdout = result.Stdout,
+            Stderr = result.Stderr,
+            StdoutTruncated = result.StdoutTruncated,
+            StderrTruncated = result.StderrTruncated,
+            StdoutBytes = result.StdoutBytes,
+            StderrBytes = result.StderrBytes,
+            FullStdoutPath = kept.Stdout,
+            FullStderrPath = kept.Stderr,
+            Result = result.Result is { } value ? new ResultValue(value.Repr, value.Json, value.Type) : null,
+            Error = saveError ?? error,
+            DurationMs = (long)result.Duration.TotalMilliseconds,
+            MemoryBytes = result.MemoryBytes,
+            StateRolledBack = result.StateRolledBack,
+            StateSaved = saveError is null,
+            FilesChanged = [.. changed.Select(f => new WorkspaceFileInfo(f.Path, f.Size, WorkspaceResources.UriOf(record.Id, f.Path)))],
+        };
+    }
+
+    private static string Summarize(ExecutionResultInfo info, ExecutionResult result)
+    {
+        var text = new StringBuilder($"status: {info.Status} ({info.DurationMs} ms, {info.Language} session {info.SessionId})");
+        if (info.Result is { } value)
+        {
+            text.Append($"\nresult ({value.Type}): {value.Repr}");
+        }
+
+        if (info.Stdout?.Length > 0)
+        {
+            text.Append($"\nstdout:\n{info.Stdout}");
+            AppendTruncation(text, info.StdoutTruncated, info.StdoutBytes, info.FullStdoutPath);
+        }
+
+        if (info.Stderr?.Length > 0)
+        {
+            text.Append($"\nstderr:\n{info.Stderr}");
+            AppendTruncation(text, info.StderrTruncated, info.StderrBytes, info.FullStderrPath);
+        }
+
+        if (info.Error is { } error)
+        {
+            text.Append($"\n{ToolResults.Describe(error)}");
+            if (error.Traceback is { Length: > 0 } traceback && !(info.Stderr?.Contains(traceback, StringComparison.Ordinal) ?? false))
+            {
+                text.Append($"\n{traceback.TrimEnd()}");
+            }
+        }
+        else if (result.Message is { } message)
+        {
+            text.Append($"\nnote: {message}");
+        }
+
+        if (info.FilesChanged is { Count: > 0 } files)
+        {
+            text.Append($"\nfiles written: {string.Join(", ", files.Select(f => f.Path))}");
+        }
+
+        return text.ToString();
+
+        static void AppendTruncation(StringBuilder text, bool? truncated, long? bytes, string? fullPath)
+        {
+            if (truncated == true)
+            {
+                text.Append(fullPath is null
+                    ? $"\n[output truncated: {bytes} bytes in all]"
+                    : $"\n[output truncated: {bytes} bytes in all; the full text is in {fullPath}]");
+            }
+        }
+    }
+
+    private sealed record KeptOutput(string? Stdout, string? Stderr);
+
+    /// <summary>
+    /// Forwards output to the client as progress notifications while the code runs. The guest thread only
+    /// queues chunks; sending happens here, batched, so a chatty guest never waits on the network.
+    /// </summary>
+    private sealed class OutputStreamer : IAsyncDisposable
+    {
+        private readonly IProgress<ProgressNotificationValue>? _progress;
+        private readonly System.Threading.Channels.Channel<OutputChunk> _chunks = System.Threading.Channels.Channel.CreateBounded<OutputChunk>(
+            new System.Threading.Channels.BoundedChannelOptions(1024) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+        private readonly Task _pump;
+        private int _sent;
+
+        public OutputStreamer(IProgress<ProgressNotificationValue>? progress)
+        {
+            _progress = progress;
+            _pump = progress is null ? Task.CompletedTask : Task.Run(PumpAsync);
+        }
+
+        public void Write(OutputChunk chunk) => _chunks.Writer.TryWrite(chunk);
+
+        public async ValueTask DisposeAsync()
+        {
+            _chunks.Writer.TryComplete();
+            await _pump.ConfigureAwait(false);
+        }
+
+        private async Task PumpAsync()
+        {
+            var reader = _chunks.Reader;
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                var batch = new StringBuilder();
+                var stream = OutputKind.Stdout;
+                while (batch.Length < 16 * 1024 && reader.TryPeek(out var next) && (batch.Length == 0 || next.Kind == stream))
+                {
+                    reader.TryRead(out next);
+                    stream = next!.Kind;
+                    batch.Append(Encoding.UTF8.GetString(next.Data.Span));
+                }
+
+                if (batch.Length > 0)
+                {
+                    _progress!.Report(new ProgressNotificationValue
+                    {
+                        Progress = ++_sent,
+                        Message = stream == OutputKind.Stdout ? batch.ToString() : $"[stderr] {batch}",
+                    });
+                }
+            }
+        }
+    }
+}
+
+public sealed record ExecutionResultInfo
+{
+    [Description("The session the code ran in; pass it as session_id to continue.")]
+    public string? SessionId { get; init; }
+
+    [Description("python or javascript.")]
+    public string? Language { get; init; }
+
+    [Description("ok, error (the code raised), timeout, memory_limit, output_limit, cancelled or crashed.")]
+    public string? Status { get; init; }
+
+    [Description("What the code printed to standard output (possibly truncated).")]
+    public string? Stdout { get; init; }
+
+    [Description("What the code printed to standard error (possibly truncated).")]
+    public string? Stderr { get; init; }
+
+    [Description("True when stdout was longer than the flavor's output limit and was cut.")]
+    public bool? StdoutTruncated { get; init; }
+
+    [Description("True when stderr was longer than the flavor's output limit and was cut.")]
+    public bool? StderrTruncated { get; init; }
+
+    [Description("Total bytes written to stdout.")]
+    public long? StdoutBytes { get; init; }
+
+    [Description("Total bytes written to stderr.")]
+    public long? StderrBytes { get; init; }
+
+    [Description("When stdout was truncated: the workspace file holding all of it.")]
+    public string? FullStdoutPath { get; init; }
+
+    [Description("When stderr was truncated: the workspace file holding all of it.")]
+    public string? FullStderrPath { get; init; }
+
+    [Description("The value of the last expression (or the handler's return value), if any.")]
+    public ResultValue? Result { get; init; }
+
+    [Description("Set when the call failed: code, message, suggestions, and for CODE_ERROR the exception type and traceback.")]
+    public ToolError? Error { get; init; }
+
+    [Description("Wall-clock duration of the execution in milliseconds.")]
+    public long? DurationMs { get; init; }
+
+    [Description("Interpreter memory after the execution, in bytes.")]
+    public long? MemoryBytes { get; init; }
+
+    [Description("True when the execution had to be stopped hard and the session went back to its last saved state.")]
+    public bool? StateRolledBack { get; init; }
+
+    [Description("False when the execution ran but its resulting state could not be saved; the session kept its previous state.")]
+    public bool? StateSaved { get; init; }
+
+    [Description("Files the execution created or changed in /workspace, with resource URIs.")]
+    public IReadOnlyList<WorkspaceFileInfo>? FilesChanged { get; init; }
+}
+
+public sealed record ResultValue(
+    [property: Description("The value as the language prints it (repr / util.inspect).")] string Repr,
+    [property: Description("The value as JSON, when it can be represented as JSON.")] JsonElement? Json,
+    [property: Description("The value's type name.")] string Type);

@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sandbox.Execution;
+using SandboxFunctions.Sessions;
+using SandboxFunctions.Sessions.Storage;
+
+namespace SandboxFunctions.Tools;
+
+/// <summary>
+/// Sessions as the tools use them: a session record and snapshot in storage, and on this instance maybe a
+/// warm sandbox. Every operation that changes a session loads it (warm or restored), changes it, and
+/// commits a new snapshot conditionally, so concurrent calls from any instance never lose an update.
+/// </summary>
+public sealed partial class SandboxSessions(
+    RuntimeCatalog runtimes,
+    SessionStore store,
+    WarmSandboxCache cache,
+    IOptions<FlavorOptions> flavors,
+    TimeProvider time,
+    ILogger<SandboxSessions> logger)
+{
+    private const int MinTtlSeconds = 60;
+    private readonly ConcurrentDictionary<(string Owner, string SessionId), SemaphoreSlim> _locks = new();
+
+    public IReadOnlyDictionary<string, FlavorSettings> Flavors => flavors.Value.Flavors;
+
+    public SessionStoreOptions Options => store.Options;
+
+    public async Task<SessionRecord> CreateAsync(string owner, string language, string? sessionId, string? flavor, int? ttlSeconds, CancellationToken cancellationToken)
+    {
+        var runtime = GetRuntime(language);
+        var flavorName = flavor ?? FlavorOptions.DefaultFlavor;
+        _ = GetFlavor(flavorName);
+        var ttl = ttlSeconds is { } seconds
+            ? (seconds >= MinTtlSeconds && seconds <= store.Options.MaxTtl.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTtl(seconds, store.Options.MaxTtl))
+            : store.Options.DefaultTtl;
+        var id = sessionId is null ? NewSessionId() : ValidateSessionId(sessionId);
+
+        var count = await Guard(() => store.CountAsync(owner, cancellationToken)).ConfigureAwait(false);
+        if (count >= store.Options.MaxSessionsPerOwner)
+        {
+            throw ToolErrors.SessionLimit(store.Options.MaxSessionsPerOwner);
+        }
+
+        var now = time.GetUtcNow();
+        var record = new SessionRecord
+        {
+            Owner = owner,
+            Id = id,
+            Language = runtime.Info.Language,
+            RuntimeBuildId = runtime.Info.BuildId,
+            Flavor = flavorName.ToLowerInvariant(),
+            CreatedAt = now,
+            LastUsedAt = now,
+            ExpiresAt = now + ttl,
+            Ttl = ttl,
+        };
+
+        try
+        {
+            return await Guard(() => store.CreateAsync(record, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (SessionExistsException)
+        {
+            throw ToolErrors.SessionExists(id);
+        }
+    }
+
+    public async Task<SessionRecord> GetAsync(string owner, string sessionId, CancellationToken cancellationToken) =>
+        await Guard(() => store.GetAsync(owner, sessionId, cancellationToken)).ConfigureAwait(false) ?? throw ToolErrors.SessionNotFound(sessionId);
+
+    public Task<IReadOnlyList<SessionRecord>> ListAsync(string owner, CancellationToken cancellationToken) =>
+        Guard(() => store.ListAsync(owner, cancellationToken));
+
+    public FlavorSettings GetFlavor(string flavor) =>
+        flavors.Value.Flavors.TryGetValue(flavor, out var settings) ? settings : throw ToolErrors.UnknownFlavor(flavor, flavors.Value.Flavors.Keys);
+
+    public IGuestRuntime GetRuntime(string language) =>
+        runtimes.TryGet(language, out var runtime) ? runtime : throw ToolErrors.UnsupportedLanguage(language, runtimes.Runtimes.Select(r => r.Language));
+
+    /// <summary>Runs an operation on the session's live sandbox and commits the state it leaves when <paramref name="operation"/> asks to.</summary>
+    public async Task<SessionOutcome<T>> UseAsync<T>(
+        string owner,
+        string sessionId,
+        Func<SessionRecord, SandboxInstance, Task<SessionStep<T>>> operation,
+        CancellationToken cancellationToken)
+    {
+        var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+        var gate = _locks.GetOrAdd((owner, record.Id), static _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            throw ToolErrors.SessionBusy(sessionId);
+        }
+
+        try
+        {
+            // Re-read under the lock: the call that held it may have committed.
+            record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+            var sandbox = await LoadAsync(record, cancellationToken).ConfigureAwait(false);
+            SessionStep<T> step;
+            try
+            {
+                step = await operation(record, sandbox).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The operation may have changed the sandbox before failing; only saved state is trusted.
+                await sandbox.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (!step.Commit)
+            {
+                await cache.PutAsync(owner, record.Id, record.Version, sandbox).ConfigureAwait(false);
+                return new SessionOutcome<T>(record, step.Value, Saved: true);
+            }
+
+            return await CommitAsync(record, sandbox, step).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Starts the session over on the current runtime build: fresh interpreter, empty workspace, same id.</summary>
+    public async Task<SessionRecord> ResetAsync(string owner, string sessionId, CancellationToken cancellationToken)
+    {
+        var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+        var runtime = GetRuntime(record.Language);
+        await cache.RemoveAsync(owner, record.Id).ConfigureAwait(false);
+        await using var fresh = await CreateSandboxAsync(runtime, record.Flavor, cancellationToken).ConfigureAwait(false);
+        var snapshot = await fresh.CaptureSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        return await CommitSnapshotAsync(record, snapshot, new SessionChange(0, fresh.MemoryBytes, [], runtime.Info.BuildId)).ConfigureAwait(false);
+    }
+
+    public async Task DestroyAsync(string owner, string sessionId, CancellationToken cancellationToken)
+    {
+        var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+        await cache.RemoveAsync(owner, record.Id).ConfigureAwait(false);
+        await Guard(() => store.DeleteAsync(record, cancellationToken)).ConfigureAwait(false);
+        _locks.TryRemove((owner, record.Id), out _);
+    }
+
+    /// <summary>A new session holding a copy of the whole state of another: interpreter memory and files.</summary>
+    public async Task<SessionRecord> ForkAsync(string owner, string sessionId, string? newSessionId, CancellationToken cancellationToken)
+    {
+        var source = await UseAsync(owner, sessionId, async (_, sandbox) =>
+            new SessionStep<(byte[] Snapshot, long Memory, IReadOnlyList<SessionFile> Files)>(
+                (await sandbox.CaptureSnapshotAsync(cancellationToken).ConfigureAwait(false), sandbox.MemoryBytes, await ListFilesAsync(sandbox, cancellationToken).ConfigureAwait(false)),
+                Commit: false),
+            cancellationToken).ConfigureAwait(false);
+
+        var fork = await CreateAsync(owner, source.Record.Language, newSessionId, source.Record.Flavor, (int)source.Record.Ttl.TotalSeconds, cancellationToken).ConfigureAwait(false);
+        var (snapshot, memory, files) = source.Value;
+        return await CommitSnapshotAsync(fork, snapshot, new SessionChange(0, memory, files, source.Record.RuntimeBuildId)).ConfigureAwait(false);
+    }
+
+    public static async Task<IReadOnlyList<SessionFile>> ListFilesAsync(SandboxInstance sandbox, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        var entries = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. entries.Where(e => !e.IsDirectory).Select(e => new SessionFile(e.Path, e.Size))];
+    }
+
+    public SandboxLimits LimitsOf(string flavor) => GetFlavor(flavor).ToLimits();
+
+    private async Task<SandboxInstance> LoadAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
+        if (await cache.TakeAsync(record.Owner, record.Id, record.Version).ConfigureAwait(false) is { } warm)
+        {
+            return warm;
+        }
+
+        var runtime = GetRuntime(record.Language);
+        if (record.SnapshotBlob is null)
+        {
+            return await CreateSandboxAsync(runtime, record.Flavor, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (record.RuntimeBuildId != runtime.Info.BuildId)
+        {
+            throw ToolErrors.RuntimeChanged(record.Id);
+        }
+
+        byte[] snapshot;
+        try
+        {
+            snapshot = await Guard(() => store.LoadSnapshotAsync(record, cancellationToken)).ConfigureAwait(false) ?? [];
+        }
+        catch (SnapshotIntegrityException ex)
+        {
+            LogSnapshotRefused(logger, record.Id, ex.Message);
+            throw ToolErrors.SnapshotInvalid(record.Id, ex.Message);
+        }
+
+        try
+        {
+            return await runtime.RestoreAsync(snapshot, LimitsOf(record.Flavor), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SandboxException ex) when (ex.Kind is SandboxErrorKind.SnapshotFromOtherBuild or SandboxErrorKind.SnapshotInvalid or SandboxErrorKind.MemoryLimitTooSmall)
+        {
+            LogSnapshotRefused(logger, record.Id, ex.Message);
+            throw ToolErrors.SnapshotInvalid(record.Id, ex.Message);
+        }
+    }
+
+    private async Task<SandboxInstance> CreateSandboxAsync(IGuestRuntime runtime, string flavor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await runtime.CreateAsync(LimitsOf(flavor), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.Busy)
+        {
+            throw ToolErrors.ServerBusy(ex.Message);
+        }
+    }
+
+    private async Task<SessionOutcome<T>> CommitAsync<T>(SessionRecord record, SandboxInstance sandbox, SessionStep<T> step)
+    {
+        // The state is saved even if the caller went away: the sandbox already holds it.
+        byte[] snapshot;
+        IReadOnlyList<SessionFile> files;
+        try
+        {
+            snapshot = await sandbox.CaptureSnapshotAsync(CancellationToken.None).ConfigureAwait(false);
+            files = await ListFilesAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            var committed = await CommitSnapshotAsync(record, snapshot, new SessionChange(step.Executions, sandbox.MemoryBytes, files)).ConfigureAwait(false);
+            await cache.PutAsync(record.Owner, record.Id, committed.Version, sandbox).ConfigureAwait(false);
+            return new SessionOutcome<T>(committed, step.Value, Saved: true);
+        }
+        catch (ToolFailureException failure) when (failure.Error.Code == "STORAGE_UNAVAILABLE")
+        {
+            // This sandbox is ahead of what storage holds, so it must not be used again.
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            return new SessionOutcome<T>(record, step.Value, Saved: false, failure.Error);
+        }
+        catch
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<SessionRecord> CommitSnapshotAsync(SessionRecord record, byte[] snapshot, SessionChange change)
+    {
+        try
+        {
+            return await Guard(() => store.CommitAsync(record, snapshot, change, CancellationToken.None)).ConfigureAwait(false);
+        }
+        catch (SessionConflictException ex)
+        {
+            await cache.RemoveAsync(record.Owner, record.Id).ConfigureAwait(false);
+            throw ToolErrors.SessionConflict(ex.Message);
+        }
+    }
+
+    /// <summary>Turns storage failures into the error callers see; nothing about the store's location or keys leaks.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (StorageException ex) when (ex.Kind is not (StorageErrorKind.Conflict or StorageErrorKind.PreconditionFailed))
+        {
+            LogStorageFailure(logger, ex.Kind, ex.Status, ex.ErrorCode);
+            throw ToolErrors.StorageUnavailable(ex.Kind == StorageErrorKind.Unauthorized
+                ? "The server cannot access its session storage (access denied); the state of the session was not changed."
+                : "The server's session storage did not respond; the state of the session was not changed.");
+        }
+    }
+
+    private static string NewSessionId() => "s-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private static string ValidateSessionId(string sessionId) =>
+        sessionId.Length is >= 4 and <= 128 && sessionId.All(c => c is > ' ' and < (char)127)
+            ? sessionId
+            : throw ToolErrors.InvalidSessionId(sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of session {SessionId} was refused: {Reason}")]
+    private static partial void LogSnapshotRefused(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session storage failed ({Kind}, status {Status}, code {ErrorCode}).")]
+    private static partial void LogStorageFailure(ILogger logger, StorageErrorKind kind, int? status, string? errorCode);
+}
+
+/// <summary>What an operation on a session produced, and whether the state it left should be saved.</summary>
+/// <param name="Executions">How many code executions the step ran (for the session's counter).</param>
+public sealed record SessionStep<T>(T Value, bool Commit, long Executions = 0);
+
+/// <summary>The session after an operation, the operation's value, and whether its state was saved.</summary>
+public sealed record SessionOutcome<T>(SessionRecord Record, T Value, bool Saved, ToolError? SaveError = null);
