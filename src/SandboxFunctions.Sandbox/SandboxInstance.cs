@@ -147,7 +147,7 @@ public sealed class SandboxInstance : IAsyncDisposable
             hard: context.Instance.Interrupt,
             cancellationToken);
 
-        var run = _runtime.Pool.RunAsync(() => _runtime.Run(context, request));
+        var run = _runtime.Pool.RunAsync(() => _runtime.Run(context, request), refuseWhenBusy: true);
         if (await Task.WhenAny(run, watchdog.GivenUp).ConfigureAwait(false) != run)
         {
             // The guest ignored even the hard interrupt. Its thread and instance are written off, never freed

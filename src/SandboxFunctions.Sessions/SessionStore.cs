@@ -113,7 +113,7 @@ public sealed class SessionStore
         ArgumentNullException.ThrowIfNull(change);
         var version = current.Version + 1;
         var blobName = SessionKeys.SnapshotName(current.Owner, current.Id, version);
-        var envelope = _protection.Protect(snapshot.Span, current.RuntimeBuildId, new SnapshotBinding(current.Owner, current.Id, version));
+        var envelope = _protection.Protect(snapshot.Span, change.RuntimeBuildId ?? current.RuntimeBuildId, new SnapshotBinding(current.Owner, current.Id, version));
         await _snapshots.UploadAsync(
             blobName,
             envelope,

@@ -93,7 +93,5 @@ internal static class ToolErrors
     public static ToolFailureException InvalidContent(string message) => Fail("INVALID_CONTENT", message,
         "Send text with encoding 'utf8', or base64 with encoding 'base64'.");
 
-    public static ToolFailureException InvalidArgument(string message, params string[] suggestions) => new(new ToolError("INVALID_ARGUMENT", message, suggestions));
-
     private static ToolFailureException Fail(string code, string message, params string[] suggestions) => new(new ToolError(code, message, suggestions));
 }

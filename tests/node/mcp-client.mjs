@@ -3,6 +3,7 @@
 // Environment: MCP_FUNCTION_KEY (sent as x-functions-key when set).
 // Steps: [{"op":"listTools"} | {"op":"callTool","name":...,"arguments":{...},"progress":true}
 //         | {"op":"listResources"} | {"op":"readResource","uri":...} | {"op":"listResourceTemplates"}]
+// A string "$session" in a step is replaced by the session_id the latest tool result returned.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -19,8 +20,11 @@ try {
   output.server = client.getServerVersion();
   output.protocolVersion = transport.protocolVersion ?? null;
   output.capabilities = client.getServerCapabilities();
+  let session = null;
   for (const step of steps) {
-    output.steps.push(await run(step));
+    const result = await run(substitute(step, session));
+    session = result.result?.structuredContent?.session_id ?? session;
+    output.steps.push(result);
   }
 } catch (error) {
   output.error = { name: error?.name, message: error?.message, code: error?.code ?? null };
@@ -28,6 +32,13 @@ try {
   await client.close().catch(() => {});
 }
 process.stdout.write(JSON.stringify(output));
+
+function substitute(value, session) {
+  if (value === '$session') return session;
+  if (Array.isArray(value)) return value.map((v) => substitute(v, session));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, session)]));
+  return value;
+}
 
 async function run(step) {
   try {

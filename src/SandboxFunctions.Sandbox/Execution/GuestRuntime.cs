@@ -11,7 +11,8 @@ namespace SandboxFunctions.Sandbox.Execution;
 /// </summary>
 internal abstract class GuestRuntime : IGuestRuntime
 {
-    private readonly Lazy<Task<BaseImage>> _baseImage;
+    private readonly Lock _bootGate = new();
+    private Task<BaseImage>? _baseImage;
 
     protected GuestRuntime(RuntimeInfo info, GuestLibrary library, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time)
     {
@@ -20,7 +21,6 @@ internal abstract class GuestRuntime : IGuestRuntime
         Bindings = new ImportBindings(library, hostFunctions);
         Pool = pool;
         Time = time;
-        _baseImage = new Lazy<Task<BaseImage>>(() => pool.RunAsync(BootBaseImage));
     }
 
     public RuntimeInfo Info { get; }
@@ -39,7 +39,7 @@ internal abstract class GuestRuntime : IGuestRuntime
     public async Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
-        var context = await Pool.RunAsync(() => Materialize(image, null, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var context = await Pool.RunAsync(() => Materialize(image, null, limits), refuseWhenBusy: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new SandboxInstance(this, image, context, limits, checkpoint: null);
     }
 
@@ -47,14 +47,26 @@ internal abstract class GuestRuntime : IGuestRuntime
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
         var content = SnapshotCodec.Read(snapshot.Span, Info, image);
-        var context = await Pool.RunAsync(() => Materialize(image, content, limits)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var context = await Pool.RunAsync(() => Materialize(image, content, limits), refuseWhenBusy: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new SandboxInstance(this, image, context, limits, content);
     }
 
     /// <summary>Boots the interpreter now instead of on first use.</summary>
     public Task WarmUpAsync() => GetBaseImageAsync();
 
-    internal Task<BaseImage> GetBaseImageAsync() => _baseImage.Value;
+    /// <summary>The base image, booted on first use; a failed boot is retried by the next caller.</summary>
+    internal Task<BaseImage> GetBaseImageAsync()
+    {
+        lock (_bootGate)
+        {
+            if (_baseImage is null || _baseImage.IsFaulted || _baseImage.IsCanceled)
+            {
+                _baseImage = Pool.RunAsync(BootBaseImage);
+            }
+
+            return _baseImage;
+        }
+    }
 
     /// <summary>Starts the interpreter in a fresh instance. Runs once per process, for the base image.</summary>
     protected abstract void Boot(GuestContext context);

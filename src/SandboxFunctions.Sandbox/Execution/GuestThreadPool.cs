@@ -29,23 +29,31 @@ internal sealed class GuestThreadPool : IDisposable
 
     public int MaxThreads => _maxThreads;
 
-    /// <summary>Runs work on a guest thread; refuses with <see cref="SandboxErrorKind.Busy"/> when too much is already waiting.</summary>
-    public Task<T> RunAsync<T>(Func<T> work)
+    /// <summary>
+    /// Runs work on a guest thread. With <paramref name="refuseWhenBusy"/> (for executions) it refuses with
+    /// <see cref="SandboxErrorKind.Busy"/> when too much is already waiting; housekeeping such as booting and
+    /// restoring always waits its turn.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<T> work, bool refuseWhenBusy = false)
     {
         var item = new WorkItem<T>(work);
         lock (_gate)
         {
-            if (_queued >= _maxQueued + _idle)
+            // Work waits only when no thread is idle and no new one may start; at most _maxQueued may wait.
+            var startable = _maxThreads + _abandoned - _threads;
+            var waiting = _queued + 1 - _idle - startable;
+            if (refuseWhenBusy && waiting > _maxQueued)
             {
                 throw new SandboxException(SandboxErrorKind.Busy,
-                    $"This instance is already running {_threads - _idle} executions with {_queued} waiting; try again shortly.");
+                    $"This instance is already running {_threads - _idle} executions with {_queued - _idle} waiting; try again shortly.");
             }
 
-            _queued++;
-            if (_idle == 0 && _threads < _maxThreads + _abandoned)
+            if (_queued + 1 > _idle && startable > 0)
             {
                 StartThread();
             }
+
+            _queued++;
         }
 
         _queue.Writer.TryWrite(item);

@@ -102,7 +102,7 @@ public sealed class FileStorageProviderTests : IDisposable
     public async Task Two_providers_sharing_a_folder_lose_no_conditional_update()
     {
         const int workersPerProvider = 4;
-        const int incrementsEach = 10;
+        const int incrementsEach = 25;
         var first = new FileStorageProvider(DataPath, TimeProvider.System);
         var second = new FileStorageProvider(DataPath, TimeProvider.System);
         await first.GetTable("counters").CreateIfNotExistsAsync();
@@ -121,7 +121,7 @@ public sealed class FileStorageProviderTests : IDisposable
         var providers = new[] { new FileStorageProvider(DataPath, TimeProvider.System), new FileStorageProvider(DataPath, TimeProvider.System) };
         await providers[0].GetContainer("snapshots").CreateIfNotExistsAsync();
 
-        var attempts = Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        var attempts = Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
         {
             try
             {

@@ -45,8 +45,7 @@ internal sealed class AzureEntityTable : IEntityTable
             case 200:
                 using (var json = JsonDocument.Parse(response.Content.ToMemory()))
                 {
-                    var entity = TableEntityJson.Read(json.RootElement);
-                    return response.Headers.TryGetValue("ETag", out var etag) ? entity with { ETag = new ETag(etag) } : entity;
+                    return TableEntityJson.Read(json.RootElement);
                 }
 
             case 404:

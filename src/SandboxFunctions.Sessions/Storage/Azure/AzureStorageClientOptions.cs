@@ -10,7 +10,7 @@ public sealed class AzureStorageClientOptions : ClientOptions
 {
     public AzureStorageClientOptions()
     {
-        // A tool call must answer well within the 230 s HTTP limit of Functions, so no single attempt may take 100 s.
+        // A request to the app must be answered well within the 230 s HTTP limit of Functions, so no single attempt may take 100 s.
         Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
         Retry.MaxDelay = TimeSpan.FromSeconds(8);
 
