@@ -1,0 +1,47 @@
+// Runs benchmark code for the harness in two engines inside this one Node process: QuickJS from the
+// quickjs-wasi package (the very quickjs.wasm the sandbox compiles ahead of time, here run by V8's
+// WebAssembly tiers) and V8 itself. One JSON request per stdin line, one JSON reply per stdout line:
+//   {"engine": "quickjs" | "v8", "code": "..."}  ->  {"ok": true, "value": ...} | {"ok": false, "error": "..."}
+// The process stays up between requests, so both engines are as warm as a sandbox reused across calls.
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import { QuickJS } from 'quickjs-wasi';
+
+// The sandbox runs QuickJS with a 512 KiB stack limit and an interrupt handler (for timeouts); the same
+// settings here keep the two QuickJS runs doing the same work.
+const quickjs = await QuickJS.create({
+  wasm: await readFile(fileURLToPath(import.meta.resolve('quickjs-wasi/quickjs.wasm'))),
+  maxStackSize: 512 * 1024,
+  interruptHandler: () => false,
+});
+const v8 = vm.createContext({ performance });
+
+function run(engine, code) {
+  if (engine === 'v8') {
+    return vm.runInContext(code, v8);
+  }
+
+  const handle = quickjs.evalCode(code, '<bench>');
+  try {
+    return quickjs.dump(handle);
+  } finally {
+    handle.dispose();
+  }
+}
+
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  let reply;
+  try {
+    const { engine, code } = JSON.parse(line);
+    const value = run(engine, code);
+    reply = { ok: true, value: typeof value === 'number' || typeof value === 'string' ? value : null };
+  } catch (error) {
+    reply = { ok: false, error: String(error?.stack ?? error) };
+  }
+
+  process.stdout.write(JSON.stringify(reply) + '\n');
+}
+
+quickjs.dispose();
