@@ -16,6 +16,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapMcp();
+app.MapFunctionTriggers();
 
 await app.RunAsync();
 
