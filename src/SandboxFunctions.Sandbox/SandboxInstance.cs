@@ -126,6 +126,7 @@ public sealed class SandboxInstance : IAsyncDisposable
             stderr.OnWrite = data => onOutput(new OutputChunk(OutputKind.Stderr, data));
         }
 
+        context.Wasi.Stdin = request.Stdin;
         context.Wasi.Stdout = stdout;
         context.Wasi.Stderr = stderr;
         context.Wasi.OutputHardLimit = Limits.OutputHardLimitBytes;
@@ -209,6 +210,7 @@ public sealed class SandboxInstance : IAsyncDisposable
 
         ExecutionResult Finish(ExecutionStatus status, GuestOutcome? guest, bool rolledBack, string? message, long? memoryBytes = null)
         {
+            context.Wasi.Stdin = default;
             context.Wasi.Stdout = null;
             context.Wasi.Stderr = null;
             return new ExecutionResult

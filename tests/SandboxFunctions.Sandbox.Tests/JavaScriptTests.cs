@@ -86,4 +86,14 @@ public sealed class JavaScriptTests(EngineFixture engine)
         Assert.Equal("string", script.Result.Json.Value.GetProperty("id").GetString());
         Assert.Equal("ADA", module.Result!.Json!.Value.GetProperty("upper").GetString());
     }
+
+    [Fact]
+    public async Task Standard_input_is_readable_as_file_descriptor_zero()
+    {
+        await using var sandbox = await engine.CreateAsync("javascript");
+
+        var result = await sandbox.ExecuteAsync(new ExecutionRequest("fs.readFileSync(0, 'utf8').split('\\n').length") { Stdin = "x\ny\nz"u8.ToArray() });
+
+        Assert.Equal("3", result.Result!.Repr);
+    }
 }

@@ -128,4 +128,16 @@ public sealed class PythonTests(EngineFixture engine)
         Assert.Equal("HandlerNotFound", result.Error!.Type);
         Assert.Contains("def handler(event, context)", result.Error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Standard_input_is_what_the_request_gives()
+    {
+        await using var sandbox = await engine.CreateAsync("python");
+
+        var piped = await sandbox.ExecuteAsync(new ExecutionRequest("import sys\n[line.strip() for line in sys.stdin]") { Stdin = "a\nb\n"u8.ToArray() });
+        var empty = await sandbox.ExecuteAsync(new ExecutionRequest("sys.stdin.read()"));
+
+        Assert.Equal("['a', 'b']", piped.Result!.Repr);
+        Assert.Equal("''", empty.Result!.Repr);
+    }
 }

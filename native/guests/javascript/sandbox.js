@@ -258,9 +258,11 @@
     isSymbolicLink() { return false; }
   }
 
+  const isStdin = (file) => file === 0 || file === '/dev/stdin';
+
   const fs = {
     readFileSync(file, options) {
-      const bytes = fromBase64(fsCall('read', { path: path.resolve(String(file)) }));
+      const bytes = isStdin(file) ? fromBase64(host.stdin()) : fromBase64(fsCall('read', { path: path.resolve(String(file)) }));
       const encoding = encodingOf(options);
       if (encoding === 'base64') return toBase64(bytes);
       return encoding ? utf8.decode(bytes) : bytes;

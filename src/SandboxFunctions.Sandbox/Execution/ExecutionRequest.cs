@@ -15,6 +15,9 @@ public sealed record ExecutionRequest(string Code)
     /// <summary>Identifies the call in tracebacks (e.g. <c>&lt;cell 3&gt;</c>) and to the handler's context.</summary>
     public string Name { get; init; } = "<cell>";
 
+    /// <summary>What the code reads from standard input; empty by default.</summary>
+    public ReadOnlyMemory<byte> Stdin { get; init; }
+
     /// <summary>Receives output as the guest writes it, on the guest's thread. Must not block.</summary>
     public Action<OutputChunk>? OnOutput { get; init; }
 }

@@ -60,7 +60,7 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
         js.Call(_exports.SetMaxStackSize, MaxStackBytes);
 
         var hostObject = js.Call(_exports.NewObject);
-        foreach (var name in new[] { "write", "fs", "random" })
+        foreach (var name in new[] { "write", "fs", "random", "stdin" })
         {
             var function = js.WithString(name, (pointer, length) => js.Call(_exports.NewHostFunction, pointer, length, 0));
             js.WithCString(name, namePointer => js.Call(_exports.SetPropString, hostObject, namePointer, function));
@@ -244,6 +244,7 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
                 "write" => Write(context, args),
                 "fs" => GuestFileSystem.Handle(context.Files, args.Length > 0 ? args[0] : "{}"),
                 "random" => RandomBytes(args),
+                "stdin" => TakeStdin(context),
                 _ => throw new InvalidOperationException($"No host function '{name}'."),
             };
             return js.NewString(result);
@@ -257,6 +258,13 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
             js.ThrowError(ex.Message);
             return 0;
         }
+    }
+
+    private static string TakeStdin(GuestContext context)
+    {
+        var input = Convert.ToBase64String(context.Wasi.Stdin.Span);
+        context.Wasi.Stdin = default;
+        return input;
     }
 
     private static string RandomBytes(string[] args)

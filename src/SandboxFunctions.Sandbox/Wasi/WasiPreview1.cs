@@ -53,6 +53,9 @@ internal sealed class WasiPreview1
         _descriptors = new FileDescriptorTable(fileSystem.Root);
     }
 
+    /// <summary>The current call's standard input, consumed as the guest reads it.</summary>
+    public ReadOnlyMemory<byte> Stdin { get; set; }
+
     public OutputCapture? Stdout { get; set; }
 
     public OutputCapture? Stderr { get; set; }
@@ -361,7 +364,17 @@ internal sealed class WasiPreview1
     {
         if (fd == StdinFd)
         {
-            m.WriteU32(readOut, 0);
+            uint given = 0;
+            for (uint i = 0; i < iovCount && !Stdin.IsEmpty; i++)
+            {
+                var target = m.Span(m.ReadU32(iovs + (i * 8)), m.ReadU32(iovs + (i * 8) + 4));
+                var count = Math.Min(target.Length, Stdin.Length);
+                Stdin.Span[..count].CopyTo(target);
+                Stdin = Stdin[count..];
+                given += (uint)count;
+            }
+
+            m.WriteU32(readOut, given);
             return Errno.Success;
         }
 
