@@ -6,7 +6,7 @@ namespace SandboxFunctions.Sessions;
 /// Deletes expired sessions and snapshots that no session references. Every deletion is conditional or
 /// idempotent, so any number of instances may reap at once.
 /// </summary>
-public sealed partial class SessionReaper(SessionStore store, TimeProvider time, ILogger<SessionReaper> logger)
+public sealed partial class SessionReaper(SessionStore store, SignalStore signals, TimeProvider time, ILogger<SessionReaper> logger)
 {
     public async Task<ReapResult> ReapAsync(CancellationToken cancellationToken = default)
     {
@@ -41,6 +41,9 @@ public sealed partial class SessionReaper(SessionStore store, TimeProvider time,
                 orphans++;
             }
         }
+
+        // Cancellation requests only matter while the work they name runs, which is never longer than a job.
+        await signals.DeleteOlderThanAsync(TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
 
         var result = new ReapResult(expired, orphans);
         LogReaped(logger, expired, orphans);

@@ -43,10 +43,18 @@ public sealed record SessionRecord
     /// <summary>The workspace's files and sizes at the last commit, so they can be listed without loading the session.</summary>
     public IReadOnlyList<SessionFile> Files { get; init; } = [];
 
+    /// <summary>The background job that holds the session, if any; interactive calls wait while its lease lasts.</summary>
+    public string? ActiveJobId { get; init; }
+
+    public DateTimeOffset? JobLeaseUntil { get; init; }
+
     /// <summary>The record's version in the store, for conditional updates.</summary>
     public ETag ETag { get; init; }
 
     public bool IsExpired(DateTimeOffset now) => ExpiresAt <= now;
+
+    /// <summary>The job whose lease on the session is still running at <paramref name="now"/>, if any.</summary>
+    public string? LeasedTo(DateTimeOffset now) => ActiveJobId is not null && JobLeaseUntil > now ? ActiveJobId : null;
 }
 
 public sealed record SessionFile(string Path, long Size);

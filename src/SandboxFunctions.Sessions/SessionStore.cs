@@ -21,6 +21,8 @@ public sealed class SessionStore
     private readonly SnapshotProtection _protection;
     private readonly SessionStoreOptions _options;
     private readonly TimeProvider _time;
+    private readonly ExecutionHistory _history;
+    private readonly JobStore _jobs;
     private readonly Lazy<Task> _created;
 
     public SessionStore(IStorageProvider storage, SnapshotProtection protection, IOptions<SessionStoreOptions> options, TimeProvider time)
@@ -32,6 +34,8 @@ public sealed class SessionStore
         _protection = protection;
         _options = options.Value;
         _time = time;
+        _history = new ExecutionHistory(storage);
+        _jobs = new JobStore(storage, time);
         _created = new Lazy<Task>(() => Task.WhenAll(_records.CreateIfNotExistsAsync(), _snapshots.CreateIfNotExistsAsync()));
     }
 
@@ -133,6 +137,10 @@ public sealed class SessionStore
             MemoryBytes = change.MemoryBytes,
             Files = change.Files,
             RuntimeBuildId = change.RuntimeBuildId ?? current.RuntimeBuildId,
+
+            // A commit ends any job's hold: jobs commit once, when they finish; interactive calls only run unheld.
+            ActiveJobId = null,
+            JobLeaseUntil = null,
         };
 
         try
@@ -164,17 +172,39 @@ public sealed class SessionStore
         return next;
     }
 
+    /// <summary>
+    /// Gives a background job the session until <paramref name="until"/>, if nobody changed it since <paramref name="current"/>
+    /// was read (otherwise <see cref="SessionConflictException"/>). Renewing is taking it again with the newer record.
+    /// </summary>
+    public Task<SessionRecord> LeaseToJobAsync(SessionRecord current, string jobId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
+        UpdateLeaseAsync(current, jobId, until, cancellationToken);
+
+    /// <summary>Ends a job's hold without a commit (a job that failed before changing anything).</summary>
+    public Task<SessionRecord> ReleaseJobLeaseAsync(SessionRecord current, CancellationToken cancellationToken = default) =>
+        UpdateLeaseAsync(current, null, null, cancellationToken);
+
+    private async Task<SessionRecord> UpdateLeaseAsync(SessionRecord current, string? jobId, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var next = current with { ActiveJobId = jobId, JobLeaseUntil = until };
+        try
+        {
+            var etag = await _records.UpdateAsync(ToEntity(next), current.ETag, cancellationToken).ConfigureAwait(false);
+            return next with { ETag = etag };
+        }
+        catch (StorageException ex) when (ex.Kind is StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound)
+        {
+            throw new SessionConflictException("The session changed while a background job was taking or releasing it.", ex);
+        }
+    }
+
     /// <summary>Removes a session: the record first (so it disappears at once), then its snapshots.</summary>
     public async Task<bool> DeleteAsync(SessionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         await EnsureCreatedAsync().ConfigureAwait(false);
         var deleted = await _records.DeleteAsync(record.Owner, SessionKeys.RowKey(record.Id), ETag.All, cancellationToken).ConfigureAwait(false);
-        await foreach (var blob in _snapshots.ListAsync(SessionKeys.SnapshotPrefix(record.Owner, record.Id), cancellationToken).ConfigureAwait(false))
-        {
-            await DeleteBlobQuietlyAsync(blob.Name).ConfigureAwait(false);
-        }
-
+        await DeleteRemainsAsync(record, cancellationToken).ConfigureAwait(false);
         return deleted;
     }
 
@@ -206,12 +236,20 @@ public sealed class SessionStore
             return false;
         }
 
+        await DeleteRemainsAsync(record, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Everything a session leaves besides its record: snapshots, history and jobs.</summary>
+    private async Task DeleteRemainsAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
         await foreach (var blob in _snapshots.ListAsync(SessionKeys.SnapshotPrefix(record.Owner, record.Id), cancellationToken).ConfigureAwait(false))
         {
             await DeleteBlobQuietlyAsync(blob.Name).ConfigureAwait(false);
         }
 
-        return true;
+        await _history.DeleteForSessionAsync(record.Owner, record.Id, cancellationToken).ConfigureAwait(false);
+        await _jobs.DeleteForSessionAsync(record.Owner, record.Id, cancellationToken).ConfigureAwait(false);
     }
 
     internal IAsyncEnumerable<BlobInfo> ListSnapshotBlobsAsync(CancellationToken cancellationToken) => _snapshots.ListAsync(null, cancellationToken);
@@ -258,6 +296,8 @@ public sealed class SessionStore
             ["ExecutionCount"] = record.ExecutionCount,
             ["MemoryBytes"] = record.MemoryBytes,
             ["Files"] = SerializeFiles(record.Files),
+            ["ActiveJobId"] = record.ActiveJobId,
+            ["JobLeaseUntil"] = record.JobLeaseUntil,
         },
     };
 
@@ -293,6 +333,8 @@ public sealed class SessionStore
         ExecutionCount = entity.GetInt64("ExecutionCount") ?? 0,
         MemoryBytes = entity.GetInt64("MemoryBytes") ?? 0,
         Files = entity.GetString("Files") is { } files ? JsonSerializer.Deserialize(files, SessionJson.Default.IReadOnlyListSessionFile) ?? [] : [],
+        ActiveJobId = entity.GetString("ActiveJobId"),
+        JobLeaseUntil = entity.GetDateTimeOffset("JobLeaseUntil"),
         ETag = entity.ETag,
     };
 }

@@ -31,6 +31,9 @@ public static class SessionsServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<SnapshotProtection>();
         services.TryAddSingleton<SessionStore>();
+        services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<SignalStore>();
+        services.TryAddSingleton<ExecutionHistory>();
         services.TryAddSingleton<SessionReaper>();
         services.TryAddSingleton<IStorageHealthProbe, StorageHealthProbe>();
         return services;

@@ -264,7 +264,7 @@ public abstract class SessionStoreTests
 
     protected static string SessionRowKey(string id) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(id));
 
-    private SessionReaper Reaper(SessionStore store) => new(store, Time, NullLogger<SessionReaper>.Instance);
+    private SessionReaper Reaper(SessionStore store) => new(store, new SignalStore(OpenProvider(), Time), Time, NullLogger<SessionReaper>.Instance);
 
     private async Task<List<string>> ListBlobsAsync(SessionRecord record)
     {

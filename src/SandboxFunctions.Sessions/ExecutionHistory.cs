@@ -1,0 +1,108 @@
+using Azure;
+using SandboxFunctions.Sessions.Storage;
+
+namespace SandboxFunctions.Sessions;
+
+/// <summary>
+/// A session's recent executions and jobs, newest first: one partition per session, so listing is one query
+/// and deleting a session deletes its history with it.
+/// </summary>
+public sealed class ExecutionHistory
+{
+    public const string TableName = "history";
+
+    /// <summary>Entries kept per session; older ones are dropped as new ones arrive.</summary>
+    public const int MaxEntriesPerSession = 100;
+
+    private readonly IEntityTable _history;
+    private readonly Lazy<Task> _created;
+
+    public ExecutionHistory(IStorageProvider storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _history = storage.GetTable(TableName);
+        _created = new Lazy<Task>(() => _history.CreateIfNotExistsAsync());
+    }
+
+    public async Task RecordAsync(string owner, string sessionId, HistoryEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await _created.Value.ConfigureAwait(false);
+
+        // Reverse ticks sort the newest entry first in key order.
+        var rowKey = $"{DateTimeOffset.MaxValue.UtcTicks - entry.At.UtcTicks:D19}-{Guid.NewGuid():N}";
+        await _history.AddAsync(new StorageEntity(Partition(owner, sessionId), rowKey)
+        {
+            Properties = new Dictionary<string, object?>
+            {
+                ["At"] = entry.At,
+                ["Kind"] = entry.Kind,
+                ["Language"] = entry.Language,
+                ["Status"] = entry.Status,
+                ["DurationMs"] = entry.DurationMs,
+                ["Code"] = entry.CodePreview,
+                ["Output"] = entry.OutputPreview,
+                ["JobId"] = entry.JobId,
+            },
+        }, cancellationToken).ConfigureAwait(false);
+
+        var index = 0;
+        await foreach (var old in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
+        {
+            if (++index > MaxEntriesPerSession)
+            {
+                await _history.DeleteAsync(old.PartitionKey, old.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> ListAsync(string owner, string sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var entries = new List<HistoryEntry>();
+        await foreach (var entity in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new HistoryEntry(
+                entity.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
+                entity.GetString("Kind") ?? string.Empty,
+                entity.GetString("Language") ?? string.Empty,
+                entity.GetString("Status") ?? string.Empty,
+                entity.GetInt64("DurationMs") ?? 0,
+                entity.GetString("Code") ?? string.Empty,
+                entity.GetString("Output") ?? string.Empty,
+                entity.GetString("JobId")));
+        }
+
+        return [.. entries.OrderByDescending(e => e.At).Take(limit)];
+    }
+
+    public async Task DeleteForSessionAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        await foreach (var entity in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
+        {
+            await _history.DeleteAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The first few lines of a text, for listings.</summary>
+    public static string Preview(string text, int lines = 3, int chars = 300)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var head = string.Join('\n', text.Split('\n').Take(lines)).TrimEnd();
+        return head.Length <= chars ? head : head[..chars] + "…";
+    }
+
+    private static string Partition(string owner, string sessionId) => $"{owner}-{SessionKeys.RowKey(sessionId)}";
+}
+
+/// <summary>One past execution or job of a session.</summary>
+public sealed record HistoryEntry(
+    DateTimeOffset At,
+    string Kind,
+    string Language,
+    string Status,
+    long DurationMs,
+    string CodePreview,
+    string OutputPreview,
+    string? JobId = null);

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using Azure;
+using SandboxFunctions.Sessions.Storage;
+
+namespace SandboxFunctions.Sessions;
+
+/// <summary>
+/// Background jobs: a record per job (status, timings, output so far, result), its inputs in a blob (code can be
+/// larger than a table property), and a queue message per job that a worker picks up on any instance.
+/// </summary>
+public sealed class JobStore
+{
+    public const string TableName = "jobs";
+    public const string ContainerName = "jobinputs";
+    public const string QueueName = "jobs";
+
+    /// <summary>Output kept in the job record while and after it runs, per stream.</summary>
+    public const int MaxStoredOutputChars = 16 * 1024;
+
+    private readonly IEntityTable _jobs;
+    private readonly IBlobContainer _inputs;
+    private readonly IMessageQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly Lazy<Task> _created;
+
+    public JobStore(IStorageProvider storage, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _jobs = storage.GetTable(TableName);
+        _inputs = storage.GetContainer(ContainerName);
+        _queue = storage.GetQueue(QueueName);
+        _time = time;
+        _created = new Lazy<Task>(() => Task.WhenAll(_jobs.CreateIfNotExistsAsync(), _inputs.CreateIfNotExistsAsync(), _queue.CreateIfNotExistsAsync()));
+    }
+
+    public IMessageQueue Queue => _queue;
+
+    /// <summary>Stores a new job and queues it.</summary>
+    public async Task<JobRecord> SubmitAsync(JobRecord job, JobInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(input);
+        await _created.Value.ConfigureAwait(false);
+        await _inputs.UploadAsync(InputName(job.Owner, job.Id), JsonSerializer.SerializeToUtf8Bytes(input, JobJson.Default.JobInput), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var etag = await _jobs.AddAsync(ToEntity(job), cancellationToken).ConfigureAwait(false);
+        await _queue.SendAsync(JsonSerializer.Serialize(new JobMessage(job.Owner, job.Id), JobJson.Default.JobMessage), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return job with { ETag = etag };
+    }
+
+    public async Task<JobRecord?> GetAsync(string owner, string jobId, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var entity = await _jobs.GetAsync(owner, jobId, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : ToRecord(entity);
+    }
+
+    public async Task<JobInput> GetInputAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var blob = await _inputs.DownloadAsync(InputName(job.Owner, job.Id), cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The input of job {job.Id} is missing.");
+        return JsonSerializer.Deserialize(blob.Content, JobJson.Default.JobInput) ?? throw new InvalidOperationException($"The input of job {job.Id} is empty.");
+    }
+
+    /// <summary>The owner's jobs, optionally of one session, newest first.</summary>
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(string owner, string? sessionId = null, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var filter = EntityFilter.Equal("PartitionKey", owner);
+        if (sessionId is not null)
+        {
+            filter = filter.And(EntityFilter.Equal("SessionId", sessionId));
+        }
+
+        var jobs = new List<JobRecord>();
+        await foreach (var entity in _jobs.QueryAsync(filter, cancellationToken).ConfigureAwait(false))
+        {
+            jobs.Add(ToRecord(entity));
+        }
+
+        return [.. jobs.OrderByDescending(j => j.CreatedAt)];
+    }
+
+    /// <summary>Saves a change to the job if nobody else changed it since it was read; null when somebody did.</summary>
+    public async Task<JobRecord?> TryUpdateAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            var etag = await _jobs.UpdateAsync(ToEntity(job), job.ETag, cancellationToken).ConfigureAwait(false);
+            return job with { ETag = etag };
+        }
+        catch (StorageException ex) when (ex.Kind is StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes a session's jobs and their inputs.</summary>
+    public async Task DeleteForSessionAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
+    {
+        foreach (var job in await ListAsync(owner, sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            await _jobs.DeleteAsync(owner, job.Id, ETag.All, cancellationToken).ConfigureAwait(false);
+            await _inputs.DeleteAsync(InputName(owner, job.Id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static JobMessage ParseMessage(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+
+        // Functions hosts may hand queue text to the handler JSON-encoded a second time.
+        var json = text.TrimStart().StartsWith('"') ? JsonSerializer.Deserialize(text, JobJson.Default.String) ?? string.Empty : text;
+        return JsonSerializer.Deserialize(json, JobJson.Default.JobMessage) ?? throw new JsonException("The job message is empty.");
+    }
+
+    /// <summary>Keeps the last <see cref="MaxStoredOutputChars"/> characters, which hold the output that matters most while a job runs.</summary>
+    public static string Tail(string text) =>
+        text.Length <= MaxStoredOutputChars ? text : "[... earlier output omitted ...]\n" + text[^MaxStoredOutputChars..];
+
+    private static string InputName(string owner, string jobId) => $"{owner}/{jobId}.json";
+
+    private static StorageEntity ToEntity(JobRecord job) => new(job.Owner, job.Id)
+    {
+        ETag = job.ETag,
+        Properties = new Dictionary<string, object?>
+        {
+            ["SessionId"] = job.SessionId,
+            ["Language"] = job.Language,
+            ["Status"] = job.Status.ToString(),
+            ["TimeoutSeconds"] = (long)job.Timeout.TotalSeconds,
+            ["CreatedAt"] = job.CreatedAt,
+            ["StartedAt"] = job.StartedAt,
+            ["FinishedAt"] = job.FinishedAt,
+            ["Attempts"] = job.Attempts,
+            ["CancelRequested"] = job.CancelRequested,
+            ["CodePreview"] = job.CodePreview,
+            ["Stdout"] = job.Stdout,
+            ["Stderr"] = job.Stderr,
+            ["ResultJson"] = job.ResultJson,
+            ["ErrorJson"] = job.ErrorJson,
+        },
+    };
+
+    private static JobRecord ToRecord(StorageEntity entity) => new()
+    {
+        Owner = entity.PartitionKey,
+        Id = entity.RowKey,
+        SessionId = entity.GetString("SessionId") ?? string.Empty,
+        Language = entity.GetString("Language") ?? string.Empty,
+        Status = Enum.TryParse<JobStatus>(entity.GetString("Status"), out var status) ? status : JobStatus.Queued,
+        Timeout = TimeSpan.FromSeconds(entity.GetInt64("TimeoutSeconds") ?? 0),
+        CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        StartedAt = entity.GetDateTimeOffset("StartedAt"),
+        FinishedAt = entity.GetDateTimeOffset("FinishedAt"),
+        Attempts = entity.GetInt64("Attempts") ?? 0,
+        CancelRequested = entity.GetBoolean("CancelRequested") ?? false,
+        CodePreview = entity.GetString("CodePreview") ?? string.Empty,
+        Stdout = entity.GetString("Stdout") ?? string.Empty,
+        Stderr = entity.GetString("Stderr") ?? string.Empty,
+        ResultJson = entity.GetString("ResultJson"),
+        ErrorJson = entity.GetString("ErrorJson"),
+        ETag = entity.ETag,
+    };
+}
+
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+/// <summary>A background job as stored.</summary>
+public sealed record JobRecord
+{
+    public required string Owner { get; init; }
+
+    public required string Id { get; init; }
+
+    public required string SessionId { get; init; }
+
+    public required string Language { get; init; }
+
+    public JobStatus Status { get; init; }
+
+    public TimeSpan Timeout { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    public long Attempts { get; init; }
+
+    public bool CancelRequested { get; init; }
+
+    public string CodePreview { get; init; } = string.Empty;
+
+    public string Stdout { get; init; } = string.Empty;
+
+    public string Stderr { get; init; } = string.Empty;
+
+    /// <summary>The execution's result as JSON (repr, json, type), when it produced one.</summary>
+    public string? ResultJson { get; init; }
+
+    /// <summary>The failure as JSON (code, message, suggestions, type, traceback), when it failed.</summary>
+    public string? ErrorJson { get; init; }
+
+    public ETag ETag { get; init; }
+
+    public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled;
+}
+
+/// <summary>What a job runs: kept apart from the record because code may be larger than a table property.</summary>
+public sealed record JobInput(string Code, JsonElement? Event);
+
+/// <summary>The queue message of a job: just enough to find it.</summary>
+public sealed record JobMessage(string Owner, string JobId);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(JobInput))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JobMessage))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class JobJson : System.Text.Json.Serialization.JsonSerializerContext;

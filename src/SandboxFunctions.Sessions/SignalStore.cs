@@ -1,0 +1,61 @@
+using Azure;
+using SandboxFunctions.Sessions.Storage;
+
+namespace SandboxFunctions.Sessions;
+
+/// <summary>
+/// Cancellation requests that must reach whichever instance runs the work: the requesting instance writes a
+/// signal, the running one polls for it. Keys name what is cancelled, e.g. a session's running call or one request.
+/// </summary>
+public sealed class SignalStore
+{
+    public const string TableName = "signals";
+
+    private readonly IEntityTable _signals;
+    private readonly TimeProvider _time;
+    private readonly Lazy<Task> _created;
+
+    public SignalStore(IStorageProvider storage, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _signals = storage.GetTable(TableName);
+        _time = time;
+        _created = new Lazy<Task>(() => _signals.CreateIfNotExistsAsync());
+    }
+
+    public static string SessionKey(string sessionId) => "session-" + SessionKeys.RowKey(sessionId);
+
+    public static string RequestKey(string requestId) => "request-" + SessionKeys.RowKey(requestId);
+
+    public async Task RequestCancelAsync(string owner, string key, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        await _signals.UpsertAsync(
+            new StorageEntity(owner, key) { Properties = new Dictionary<string, object?> { ["RequestedAt"] = _time.GetUtcNow() } },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether cancellation was requested at or after <paramref name="since"/> (older requests were for earlier work).</summary>
+    public async Task<bool> IsCancelRequestedAsync(string owner, string key, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var signal = await _signals.GetAsync(owner, key, cancellationToken).ConfigureAwait(false);
+        return signal?.GetDateTimeOffset("RequestedAt") >= since;
+    }
+
+    /// <summary>Deletes signals older than <paramref name="age"/>; they can no longer concern running work.</summary>
+    internal async Task<int> DeleteOlderThanAsync(TimeSpan age, CancellationToken cancellationToken)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var deleted = 0;
+        await foreach (var signal in _signals.QueryAsync(EntityFilter.LessThan("RequestedAt", _time.GetUtcNow() - age), cancellationToken).ConfigureAwait(false))
+        {
+            if (await _signals.DeleteAsync(signal.PartitionKey, signal.RowKey, ETag.All, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+}
