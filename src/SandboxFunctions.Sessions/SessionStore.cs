@@ -186,7 +186,13 @@ public sealed class SessionStore
     private async Task<SessionRecord> UpdateLeaseAsync(SessionRecord current, string? jobId, DateTimeOffset? until, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(current);
-        var next = current with { ActiveJobId = jobId, JobLeaseUntil = until };
+        // A session a job holds must outlive the hold, or the reaper could take it mid-run.
+        var next = current with
+        {
+            ActiveJobId = jobId,
+            JobLeaseUntil = until,
+            ExpiresAt = until > current.ExpiresAt ? until.Value + current.Ttl : current.ExpiresAt,
+        };
         try
         {
             var etag = await _records.UpdateAsync(ToEntity(next), current.ETag, cancellationToken).ConfigureAwait(false);

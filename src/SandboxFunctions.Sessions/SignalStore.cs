@@ -31,16 +31,19 @@ public sealed class SignalStore
     {
         await _created.Value.ConfigureAwait(false);
         await _signals.UpsertAsync(
-            new StorageEntity(owner, key) { Properties = new Dictionary<string, object?> { ["RequestedAt"] = _time.GetUtcNow() } },
+            new StorageEntity(owner, key) { Properties = new Dictionary<string, object?> { ["RequestedAt"] = _time.GetUtcNow(), ["RequestId"] = Guid.NewGuid().ToString("N") } },
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Whether cancellation was requested at or after <paramref name="since"/> (older requests were for earlier work).</summary>
-    public async Task<bool> IsCancelRequestedAsync(string owner, string key, DateTimeOffset since, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The id of the last cancellation requested under <paramref name="key"/>, or null if none. Running work compares
+    /// it with the id it saw when it started, so clocks of different instances never have to agree.
+    /// </summary>
+    public async Task<string?> GetLastRequestAsync(string owner, string key, CancellationToken cancellationToken = default)
     {
         await _created.Value.ConfigureAwait(false);
         var signal = await _signals.GetAsync(owner, key, cancellationToken).ConfigureAwait(false);
-        return signal?.GetDateTimeOffset("RequestedAt") >= since;
+        return signal?.GetString("RequestId");
     }
 
     /// <summary>Deletes signals older than <paramref name="age"/>; they can no longer concern running work.</summary>
