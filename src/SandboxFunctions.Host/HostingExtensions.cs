@@ -5,6 +5,7 @@ using SandboxFunctions.Host.Http;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Jobs;
 
 namespace SandboxFunctions.Host;
 
@@ -19,7 +20,7 @@ internal static class HostingExtensions
         var plan = ListenPlan.Create(builder.Configuration, keysConfigured: keys.Count > 0);
         builder.WebHost.UseUrls([.. plan.Urls]);
 
-        builder.Services.AddSandboxCore(runReaper: !plan.BehindFunctionsHost);
+        builder.Services.AddSandboxCore(runBackgroundWork: !plan.BehindFunctionsHost);
         builder.Services.AddSingleton(plan);
         builder.Services.AddHostedService<StartupNotice>();
 
@@ -44,15 +45,17 @@ internal static class HostingExtensions
 
     /// <summary>
     /// Registers what both the HTTP and the stdio server need: the engine, session storage, the MCP server with its
-    /// tools, and their options. <paramref name="runReaper"/> is false when a Functions timer trigger reaps instead.
+    /// tools, and their options. <paramref name="runBackgroundWork"/> is false under a Functions host, whose timer
+    /// trigger reaps and whose queue trigger delivers jobs instead.
     /// </summary>
-    public static IServiceCollection AddSandboxCore(this IServiceCollection services, bool runReaper)
+    public static IServiceCollection AddSandboxCore(this IServiceCollection services, bool runBackgroundWork)
     {
         services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
         services.AddOptions<WarmCacheOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
         services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage").ValidateOnStart();
         services.AddOptions<SessionStoreOptions>().BindConfiguration(SessionStoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<SnapshotProtectionOptions>().BindConfiguration(SnapshotProtectionOptions.SectionName).ValidateOnStart();
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
         services.AddOptions<FlavorOptions>()
             .Configure<IConfiguration>((options, configuration) => configuration.GetSection(FlavorOptions.SectionName).Bind(options.Flavors))
             .ValidateOnStart();
@@ -60,9 +63,10 @@ internal static class HostingExtensions
         services.AddSandbox();
         services.AddSessionStorage();
         services.AddHostedService<RuntimeWarmUp>();
-        if (runReaper)
+        if (runBackgroundWork)
         {
             services.AddHostedService<SessionReaperService>();
+            services.AddHostedService<JobQueueWorker>();
         }
 
         services.AddMcpServer(options =>

@@ -19,7 +19,7 @@ internal static class StdioServer
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
 
-        builder.Services.AddSandboxCore(runReaper: true);
+        builder.Services.AddSandboxCore(runBackgroundWork: true);
         builder.Services.AddMcpServer().WithStdioServerTransport();
 
         await builder.Build().RunAsync();

@@ -5,8 +5,8 @@ using SandboxFunctions.Sessions.Storage;
 namespace SandboxFunctions.Sessions;
 
 /// <summary>
-/// Background jobs: a record per job (status, timings, output so far, result), its inputs in a blob (code can be
-/// larger than a table property), and a queue message per job that a worker picks up on any instance.
+/// Background jobs: a record per job (status, timings, output so far), its input and final report in blobs (both
+/// can be larger than a table property), and a queue message per job that a worker picks up on any instance.
 /// </summary>
 public sealed class JobStore
 {
@@ -47,6 +47,14 @@ public sealed class JobStore
         return job with { ETag = etag };
     }
 
+    /// <summary>Queues another message for a job, to be delivered after <paramref name="delay"/>.</summary>
+    public async Task RequeueAsync(JobMessage message, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await _created.Value.ConfigureAwait(false);
+        await _queue.SendAsync(JsonSerializer.Serialize(message, JobJson.Default.JobMessage), delay > TimeSpan.Zero ? delay : null, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<JobRecord?> GetAsync(string owner, string jobId, CancellationToken cancellationToken = default)
     {
         await _created.Value.ConfigureAwait(false);
@@ -60,6 +68,21 @@ public sealed class JobStore
         var blob = await _inputs.DownloadAsync(InputName(job.Owner, job.Id), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The input of job {job.Id} is missing.");
         return JsonSerializer.Deserialize(blob.Content, JobJson.Default.JobInput) ?? throw new InvalidOperationException($"The input of job {job.Id} is empty.");
+    }
+
+    /// <summary>Stores the final report of a job (what its caller reads once it finished), before the record says it finished.</summary>
+    public async Task SaveReportAsync(JobRecord job, ReadOnlyMemory<byte> report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await _created.Value.ConfigureAwait(false);
+        await _inputs.UploadAsync(ReportName(job.Owner, job.Id), report, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]?> GetReportAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await _created.Value.ConfigureAwait(false);
+        return (await _inputs.DownloadAsync(ReportName(job.Owner, job.Id), cancellationToken).ConfigureAwait(false))?.Content;
     }
 
     /// <summary>The owner's jobs, optionally of one session, newest first.</summary>
@@ -103,6 +126,7 @@ public sealed class JobStore
         {
             await _jobs.DeleteAsync(owner, job.Id, ETag.All, cancellationToken).ConfigureAwait(false);
             await _inputs.DeleteAsync(InputName(owner, job.Id), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _inputs.DeleteAsync(ReportName(owner, job.Id), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -121,6 +145,8 @@ public sealed class JobStore
 
     private static string InputName(string owner, string jobId) => $"{owner}/{jobId}.json";
 
+    private static string ReportName(string owner, string jobId) => $"{owner}/{jobId}.report.json";
+
     private static StorageEntity ToEntity(JobRecord job) => new(job.Owner, job.Id)
     {
         ETag = job.ETag,
@@ -138,8 +164,7 @@ public sealed class JobStore
             ["CodePreview"] = job.CodePreview,
             ["Stdout"] = job.Stdout,
             ["Stderr"] = job.Stderr,
-            ["ResultJson"] = job.ResultJson,
-            ["ErrorJson"] = job.ErrorJson,
+            ["ErrorCode"] = job.ErrorCode,
         },
     };
 
@@ -159,8 +184,7 @@ public sealed class JobStore
         CodePreview = entity.GetString("CodePreview") ?? string.Empty,
         Stdout = entity.GetString("Stdout") ?? string.Empty,
         Stderr = entity.GetString("Stderr") ?? string.Empty,
-        ResultJson = entity.GetString("ResultJson"),
-        ErrorJson = entity.GetString("ErrorJson"),
+        ErrorCode = entity.GetString("ErrorCode"),
         ETag = entity.ETag,
     };
 }
@@ -206,11 +230,8 @@ public sealed record JobRecord
 
     public string Stderr { get; init; } = string.Empty;
 
-    /// <summary>The execution's result as JSON (repr, json, type), when it produced one.</summary>
-    public string? ResultJson { get; init; }
-
-    /// <summary>The failure as JSON (code, message, suggestions, type, traceback), when it failed.</summary>
-    public string? ErrorJson { get; init; }
+    /// <summary>The error code of a job that did not succeed.</summary>
+    public string? ErrorCode { get; init; }
 
     public ETag ETag { get; init; }
 

@@ -7,14 +7,14 @@ using ModelContextProtocol.Server;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools.Cancellation;
+using SandboxFunctions.Tools.History;
 
 namespace SandboxFunctions.Tools;
 
 [McpServerToolType]
-public sealed class ExecutionTools(SandboxSessions sessions)
+public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions executions, SessionHistory history)
 {
-    private const string OutputFolder = ".outputs";
-
     [McpServerTool(Name = "execute_code", Title = "Execute code", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true, OutputSchemaType = typeof(ExecutionResultInfo))]
     [Description("""
         Runs Python or JavaScript in a persistent sandbox session and returns stdout, stderr and the value of the last expression (like a notebook cell).
@@ -61,23 +61,33 @@ public sealed class ExecutionTools(SandboxSessions sessions)
             };
 
             ExecutionResult result;
-            try
+            await using (var running = await executions.StartAsync(owner, current.Id, context.JsonRpcRequest?.Id.ToString(), cancellationToken).ConfigureAwait(false))
             {
-                result = await sandbox.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.CodeTooLarge)
-            {
-                throw ToolErrors.CodeTooLarge(ex.Message);
+                try
+                {
+                    result = await sandbox.ExecuteAsync(request, running.Token).ConfigureAwait(false);
+                }
+                catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.CodeTooLarge)
+                {
+                    throw ToolErrors.CodeTooLarge(ex.Message);
+                }
             }
 
-            var kept = await KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
+            if (result.Status == ExecutionStatus.Cancelled)
+            {
+                // A cancelled call leaves no trace: the session keeps the state its last completed call saved.
+                return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, ExecutionReports.KeptOutput)>((result, [], new ExecutionReports.KeptOutput(null, null)), Commit: false, Discard: true);
+            }
+
+            var kept = await ExecutionReports.KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
             var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             var changed = after.Where(f => !f.IsDirectory && !before.Contains(f)).ToList();
-            return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, KeptOutput)>((result, changed, kept), Commit: true, Executions: 1);
+            return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, ExecutionReports.KeptOutput)>((result, changed, kept), Commit: true, Executions: 1);
         }, cancellationToken).ConfigureAwait(false);
 
         var (execution, changedFiles, keptOutput) = outcome.Value;
-        var info = Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
+        var info = ExecutionReports.Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
+        await history.RecordAsync(owner, outcome.Record.Id, HistoryKind.Execution, outcome.Record.Language, info.Status!, execution.Duration, code, execution.Stdout + execution.Stderr).ConfigureAwait(false);
         var links = changedFiles.Select(f => new ResourceLinkBlock
         {
             Uri = WorkspaceResources.UriOf(outcome.Record.Id, f.Path),
@@ -85,145 +95,9 @@ public sealed class ExecutionTools(SandboxSessions sessions)
             MimeType = WorkspaceResources.MimeTypeOf(f.Path),
             Size = f.Size,
         });
-        var summary = Summarize(info, execution);
+        var summary = ExecutionReports.Summarize(info);
         return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);
     }
-
-    private static async Task<KeptOutput> KeepFullOutputAsync(SandboxInstance sandbox, ExecutionResult result, long execution)
-    {
-        async Task<string?> KeepAsync(string? text, string stream)
-        {
-            if (text is null)
-            {
-                return null;
-            }
-
-            var path = $"{SandboxWorkspace.Root}/{OutputFolder}/execution-{execution}.{stream}.txt";
-            try
-            {
-                await sandbox.Workspace.WriteAsync(path, Encoding.UTF8.GetBytes(text)).ConfigureAwait(false);
-                return path;
-            }
-            catch (WorkspaceException)
-            {
-                // A full workspace keeps the truncated text only; the result says so.
-                return null;
-            }
-        }
-
-        return new KeptOutput(await KeepAsync(result.FullStdout, "stdout").ConfigureAwait(false), await KeepAsync(result.FullStderr, "stderr").ConfigureAwait(false));
-    }
-
-    private static ExecutionResultInfo Describe(SessionRecord record, ExecutionResult result, IReadOnlyList<WorkspaceEntry> changed, KeptOutput kept, ToolError? saveError)
-    {
-        var status = result.Status switch
-        {
-            ExecutionStatus.Ok => "ok",
-            ExecutionStatus.Error => "error",
-            ExecutionStatus.Timeout => "timeout",
-            ExecutionStatus.MemoryLimit => "memory_limit",
-            ExecutionStatus.OutputLimit => "output_limit",
-            ExecutionStatus.Cancelled => "cancelled",
-            _ => "crashed",
-        };
-        var flavor = record.Flavor;
-        ToolError? error = result.Status switch
-        {
-            ExecutionStatus.Ok => null,
-            ExecutionStatus.Error => new ToolError("CODE_ERROR", $"The code raised {result.Error?.Type}: {result.Error?.Message}", [
-                "Fix the code and run it again; what ran before the error (variables, files) is kept in the session."])
-            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
-            ExecutionStatus.Timeout => new ToolError("TIMEOUT", result.Message ?? "The code ran out of time.", [
-                "Make the code do less per call (smaller input, fewer iterations), or pass a longer timeout_seconds within the maximum list_runtimes shows.",
-                "Use a larger flavor for a longer maximum timeout."])
-            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
-            ExecutionStatus.MemoryLimit => new ToolError("MEMORY_LIMIT", result.Message ?? "The code ran out of memory.", [
-                "Process the data in smaller chunks, or free large objects you no longer need.",
-                $"Create a session with a larger flavor than '{flavor}' for more memory."])
-            { Type = result.Error?.Type, Traceback = result.Error?.Traceback },
-            ExecutionStatus.OutputLimit => new ToolError("OUTPUT_LIMIT", result.Message ?? "The code wrote too much output.", [
-                "Write large results to a file in /workspace and print a summary instead."]),
-            ExecutionStatus.Cancelled => new ToolError("CANCELLED", result.Message ?? "The execution was cancelled.", [
-                "Run it again when needed."]),
-            _ => new ToolError("INTERPRETER_CRASHED", result.Message ?? "The interpreter stopped abnormally.", [
-                "The session went back to its last saved state; change the code (e.g. less recursion) and run it again."]),
-        };
-
-        return new ExecutionResultInfo
-        {
-            SessionId = record.Id,
-            Language = record.Language,
-            Status = status,
-            Stdout = result.Stdout,
-            Stderr = result.Stderr,
-            StdoutTruncated = result.StdoutTruncated,
-            StderrTruncated = result.StderrTruncated,
-            StdoutBytes = result.StdoutBytes,
-            StderrBytes = result.StderrBytes,
-            FullStdoutPath = kept.Stdout,
-            FullStderrPath = kept.Stderr,
-            Result = result.Result is { } value ? new ResultValue(value.Repr, value.Json, value.Type) : null,
-            Error = saveError ?? error,
-            DurationMs = (long)result.Duration.TotalMilliseconds,
-            MemoryBytes = result.MemoryBytes,
-            StateRolledBack = result.StateRolledBack,
-            StateSaved = saveError is null,
-            FilesChanged = [.. changed.Select(f => new WorkspaceFileInfo(f.Path, f.Size, WorkspaceResources.UriOf(record.Id, f.Path)))],
-        };
-    }
-
-    private static string Summarize(ExecutionResultInfo info, ExecutionResult result)
-    {
-        var text = new StringBuilder($"status: {info.Status} ({info.DurationMs} ms, {info.Language} session {info.SessionId})");
-        if (info.Result is { } value)
-        {
-            text.Append($"\nresult ({value.Type}): {value.Repr}");
-        }
-
-        if (info.Stdout?.Length > 0)
-        {
-            text.Append($"\nstdout:\n{info.Stdout}");
-            AppendTruncation(text, info.StdoutTruncated, info.StdoutBytes, info.FullStdoutPath);
-        }
-
-        if (info.Stderr?.Length > 0)
-        {
-            text.Append($"\nstderr:\n{info.Stderr}");
-            AppendTruncation(text, info.StderrTruncated, info.StderrBytes, info.FullStderrPath);
-        }
-
-        if (info.Error is { } error)
-        {
-            text.Append($"\n{ToolResults.Describe(error)}");
-            if (error.Traceback is { Length: > 0 } traceback && !(info.Stderr?.Contains(traceback, StringComparison.Ordinal) ?? false))
-            {
-                text.Append($"\n{traceback.TrimEnd()}");
-            }
-        }
-        else if (result.Message is { } message)
-        {
-            text.Append($"\nnote: {message}");
-        }
-
-        if (info.FilesChanged is { Count: > 0 } files)
-        {
-            text.Append($"\nfiles written: {string.Join(", ", files.Select(f => f.Path))}");
-        }
-
-        return text.ToString();
-
-        static void AppendTruncation(StringBuilder text, bool? truncated, long? bytes, string? fullPath)
-        {
-            if (truncated == true)
-            {
-                text.Append(fullPath is null
-                    ? $"\n[output truncated: {bytes} bytes in all]"
-                    : $"\n[output truncated: {bytes} bytes in all; the full text is in {fullPath}]");
-            }
-        }
-    }
-
-    private sealed record KeptOutput(string? Stdout, string? Stderr);
 
     /// <summary>
     /// Forwards output to the client as progress notifications while the code runs. The guest thread only
@@ -331,6 +205,9 @@ public sealed record ExecutionResultInfo
 
     [Description("False when the execution ran but its resulting state could not be saved; the session kept its previous state.")]
     public bool? StateSaved { get; init; }
+
+    [Description("A remark on how the call ran, e.g. a file operation the sandbox refused.")]
+    public string? Note { get; init; }
 
     [Description("Files the execution created or changed in /workspace, with resource URIs.")]
     public IReadOnlyList<WorkspaceFileInfo>? FilesChanged { get; init; }

@@ -81,24 +81,42 @@ public sealed partial class SandboxSessions(
     public IGuestRuntime GetRuntime(string language) =>
         runtimes.TryGet(language, out var runtime) ? runtime : throw ToolErrors.UnsupportedLanguage(language, runtimes.Runtimes.Select(r => r.Language));
 
-    /// <summary>Runs an operation on the session's live sandbox and commits the state it leaves when <paramref name="operation"/> asks to.</summary>
+    /// <summary>
+    /// Runs an operation on the session's live sandbox and commits the state it leaves when <paramref name="operation"/> asks to.
+    /// A session a background job holds runs only that job; everything else is refused as busy. A job passes
+    /// <paramref name="hold"/> to take the session for itself first.
+    /// </summary>
     public async Task<SessionOutcome<T>> UseAsync<T>(
         string owner,
         string sessionId,
         Func<SessionRecord, SandboxInstance, Task<SessionStep<T>>> operation,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        JobHold? hold = null)
     {
+        var jobId = hold?.JobId;
         var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
         var gate = _locks.GetOrAdd((owner, record.Id), static _ => new SemaphoreSlim(1, 1));
         if (!await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
-            throw ToolErrors.SessionBusy(sessionId);
+            throw record.LeasedTo(time.GetUtcNow()) is { } holder && holder != hold?.JobId
+                ? ToolErrors.SessionHeldByJob(sessionId, holder)
+                : ToolErrors.SessionBusy(sessionId);
         }
 
         try
         {
             // Re-read under the lock: the call that held it may have committed.
             record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+            if (record.LeasedTo(time.GetUtcNow()) is { } holder && holder != jobId)
+            {
+                throw ToolErrors.SessionHeldByJob(sessionId, holder);
+            }
+
+            if (hold is not null)
+            {
+                record = await HoldAsync(record, hold).ConfigureAwait(false);
+            }
+
             var sandbox = await LoadAsync(record, cancellationToken).ConfigureAwait(false);
             SessionStep<T> step;
             try
@@ -112,10 +130,27 @@ public sealed partial class SandboxSessions(
                 throw;
             }
 
+            if (step.Discard)
+            {
+                await sandbox.DisposeAsync().ConfigureAwait(false);
+                return new SessionOutcome<T>(record, step.Value, Saved: false);
+            }
+
             if (!step.Commit)
             {
                 await cache.PutAsync(owner, record.Id, record.Version, sandbox).ConfigureAwait(false);
                 return new SessionOutcome<T>(record, step.Value, Saved: true);
+            }
+
+            if (jobId is not null)
+            {
+                // The job renewed its hold while it ran, which changed the record; commit over the latest one.
+                record = await GetAsync(owner, sessionId, CancellationToken.None).ConfigureAwait(false);
+                if (record.ActiveJobId != jobId)
+                {
+                    await sandbox.DisposeAsync().ConfigureAwait(false);
+                    throw ToolErrors.SessionConflict($"Session '{sessionId}' was taken from job {jobId} while it ran; its result was not saved.");
+                }
             }
 
             return await CommitAsync(record, sandbox, step).ConfigureAwait(false);
@@ -126,10 +161,57 @@ public sealed partial class SandboxSessions(
         }
     }
 
+    /// <summary>Renews a job's hold on its session; false when the job no longer holds it.</summary>
+    public async Task<bool> RenewHoldAsync(string owner, string sessionId, JobHold hold)
+    {
+        var record = await Guard(() => store.GetAsync(owner, sessionId, CancellationToken.None)).ConfigureAwait(false);
+        if (record?.ActiveJobId != hold.JobId)
+        {
+            return false;
+        }
+
+        await HoldAsync(record, hold).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Ends a job's hold on its session without a commit, if it still holds it.</summary>
+    public async Task ReleaseHoldAsync(string owner, string sessionId, string jobId)
+    {
+        var record = await Guard(() => store.GetAsync(owner, sessionId, CancellationToken.None)).ConfigureAwait(false);
+        if (record?.ActiveJobId == jobId)
+        {
+            try
+            {
+                await Guard(() => store.ReleaseJobLeaseAsync(record, CancellationToken.None)).ConfigureAwait(false);
+            }
+            catch (SessionConflictException)
+            {
+                // Changed meanwhile, so no longer this job's to release.
+            }
+        }
+    }
+
+    private async Task<SessionRecord> HoldAsync(SessionRecord record, JobHold hold)
+    {
+        try
+        {
+            return await Guard(() => store.LeaseToJobAsync(record, hold.JobId, time.GetUtcNow() + hold.Duration, CancellationToken.None)).ConfigureAwait(false);
+        }
+        catch (SessionConflictException ex)
+        {
+            throw ToolErrors.SessionConflict(ex.Message);
+        }
+    }
+
     /// <summary>Starts the session over on the current runtime build: fresh interpreter, empty workspace, same id.</summary>
     public async Task<SessionRecord> ResetAsync(string owner, string sessionId, CancellationToken cancellationToken)
     {
         var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+        if (record.LeasedTo(time.GetUtcNow()) is { } holder)
+        {
+            throw ToolErrors.SessionHeldByJob(sessionId, holder);
+        }
+
         var runtime = GetRuntime(record.Language);
         await cache.RemoveAsync(owner, record.Id).ConfigureAwait(false);
         await using var fresh = await CreateSandboxAsync(runtime, record.Flavor, cancellationToken).ConfigureAwait(false);
@@ -269,7 +351,7 @@ public sealed partial class SandboxSessions(
     }
 
     /// <summary>Turns storage failures into the error callers see; nothing about the store's location or keys leaks.</summary>
-    private async Task<T> Guard<T>(Func<Task<T>> operation)
+    internal async Task<T> Guard<T>(Func<Task<T>> operation)
     {
         try
         {
@@ -298,9 +380,13 @@ public sealed partial class SandboxSessions(
     private static partial void LogStorageFailure(ILogger logger, StorageErrorKind kind, int? status, string? errorCode);
 }
 
+/// <summary>A background job's claim on a session: no other call runs on it until the job commits or the hold lapses.</summary>
+public sealed record JobHold(string JobId, TimeSpan Duration);
+
 /// <summary>What an operation on a session produced, and whether the state it left should be saved.</summary>
 /// <param name="Executions">How many code executions the step ran (for the session's counter).</param>
-public sealed record SessionStep<T>(T Value, bool Commit, long Executions = 0);
+/// <param name="Discard">Throw the sandbox away: the session keeps its last saved state (e.g. after a cancelled execution).</param>
+public sealed record SessionStep<T>(T Value, bool Commit, long Executions = 0, bool Discard = false);
 
 /// <summary>The session after an operation, the operation's value, and whether its state was saved.</summary>
 public sealed record SessionOutcome<T>(SessionRecord Record, T Value, bool Saved, ToolError? SaveError = null);

@@ -4,6 +4,9 @@ using ModelContextProtocol.Protocol;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Cancellation;
+using SandboxFunctions.Tools.History;
+using SandboxFunctions.Tools.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,12 +26,20 @@ public static class SandboxToolsBuilderExtensions
         services.TryAddSingleton<WarmSandboxCache>();
         services.TryAddSingleton<SandboxSessions>();
         services.TryAddSingleton<WorkspaceResources>();
+        services.AddOptions<JobOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobOptions>, JobOptionsValidator>());
+        services.TryAddSingleton<RunningExecutions>();
+        services.TryAddSingleton<SessionHistory>();
+        services.TryAddSingleton<JobRunner>();
 
         return builder
             .WithTools<RuntimeTools>(ToolJson.Options)
             .WithTools<ExecutionTools>(ToolJson.Options)
             .WithTools<SessionTools>(ToolJson.Options)
             .WithTools<FileTools>(ToolJson.Options)
+            .WithTools<CancellationTools>(ToolJson.Options)
+            .WithTools<JobTools>(ToolJson.Options)
+            .WithTools<HistoryTools>(ToolJson.Options)
             .WithListResourcesHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ListAsync(context, cancellationToken))
             .WithListResourceTemplatesHandler(WorkspaceResources.ListTemplatesAsync)
             .WithReadResourceHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ReadAsync(context, cancellationToken))

@@ -13,6 +13,27 @@ internal static class ToolErrors
         "Wait for that call to finish, then retry.",
         "Use fork_session to work on a copy in parallel.");
 
+    public static ToolFailureException SessionHeldByJob(string sessionId, string jobId) => Fail("SESSION_BUSY",
+        $"Session '{sessionId}' is running background job {jobId}; interactive calls wait until it finishes.",
+        $"Call get_job with job_id '{jobId}' (and wait_seconds) to follow it, or cancel_job to stop it.",
+        "Use fork_session to work on a copy of the session's last saved state in parallel.");
+
+    public static ToolFailureException JobNotFound(string jobId) => Fail("JOB_NOT_FOUND",
+        $"No job '{jobId}' exists for this credential (jobs are deleted with their session).",
+        "Call list_jobs to see your jobs.");
+
+    public static ToolFailureException InvalidJobTimeout(double requested, int max) => Fail("INVALID_TIMEOUT",
+        $"timeout_seconds must be more than 0 and at most {max} for a background job; got {requested}.",
+        $"Pass a timeout_seconds up to {max}, or omit it for the default.");
+
+    public static ToolFailureException InvalidLimit(int requested, int max) => Fail("INVALID_LIMIT",
+        $"limit must be between 1 and {max}; got {requested}.",
+        $"Pass a limit from 1 to {max}, or omit it for the default.");
+
+    public static ToolFailureException InvalidWait(double requested, int max) => Fail("INVALID_WAIT",
+        $"wait_seconds must be between 0 and {max}; got {requested}.",
+        $"Pass a wait_seconds up to {max}, and call again if the job is still running.");
+
     public static ToolFailureException SessionConflict(string message) => Fail("SESSION_CONFLICT", message,
         "Retry the call; it will run against the session's latest state.",
         "Avoid sending several calls to one session at the same time.");
@@ -92,6 +113,54 @@ internal static class ToolErrors
 
     public static ToolFailureException InvalidContent(string message) => Fail("INVALID_CONTENT", message,
         "Send text with encoding 'utf8', or base64 with encoding 'base64'.");
+
+    public static ToolFailureException PythonSessionRequired(string sessionId, string language) => Fail("PYTHON_SESSION_REQUIRED",
+        $"Session '{sessionId}' runs {language}; packages can only be installed into Python sessions.",
+        "Pass the id of a Python session, or create one with create_session (language 'python').",
+        "For JavaScript, write the library's source into /workspace with write_file and require or import it from there.");
+
+    public static ToolFailureException InvalidRequirement(string message) => Fail("INVALID_REQUIREMENT", message,
+        "Pass the project name as published on the package index (e.g. 'python-dateutil', not 'dateutil') in package, and a version such as '2.8.2' or a specifier such as '>=2,<3' in version.");
+
+    public static ToolFailureException PackageIndexNotConfigured(string problem) => Fail("PACKAGE_INDEX_NOT_CONFIGURED",
+        $"Installing packages is not available on this server: {problem}",
+        "Use the packages bundled with the runtime instead; list_runtimes lists them with their versions.",
+        "The server's operator can enable installs by setting Packages:IndexUrl (environment variable Packages__IndexUrl) to the Simple API URL of a package index: the public Python Package Index's simple API, or a private mirror of it.");
+
+    public static ToolFailureException PackageIndexUnreachable(string message) => Fail("PACKAGE_INDEX_UNREACHABLE", message,
+        "Retry in a little while; the session was not changed.",
+        "If it keeps failing, the server's operator should check Packages:IndexUrl and that the server can reach that index.");
+
+    public static ToolFailureException PackageNotFound(string project, string message, IReadOnlyList<string> nearestVersions) => Fail("PACKAGE_NOT_FOUND",
+        nearestVersions.Count == 0 ? message : $"{message} Versions nearest to it: {string.Join(", ", nearestVersions)}.",
+        nearestVersions.Count == 0
+            ? $"Check the spelling of '{project}': it is the project name on the package index, which can differ from the import name (e.g. 'beautifulsoup4' for bs4, 'PyYAML' for yaml)."
+            : $"Pass one of the listed versions of '{project}', or omit version for the newest.",
+        "Call list_runtimes: the package may already be bundled with the runtime.");
+
+    public static ToolFailureException PackageNotPurePython(string project, string reason) => Fail("PACKAGE_NOT_PURE_PYTHON",
+        $"'{project}' cannot be installed: {reason}. The sandbox runs only pure Python; compiled extensions cannot run in it, and it cannot build them from source.",
+        "Look for a pure-Python alternative, or an older version of the package that still shipped a pure-Python (py3-none-any) wheel.",
+        "Call list_runtimes to see the packages bundled with the runtime.");
+
+    public static ToolFailureException PackageHashMismatch(string filename, string reason) => Fail("PACKAGE_HASH_MISMATCH",
+        $"{filename} was refused: {reason}. Nothing was installed.",
+        "Retry later: the index or a cache between it and the server may serve a damaged or changed file.",
+        "If it persists, report it to whoever runs the package index.");
+
+    public static ToolFailureException PackageTooLarge(string message) => Fail("PACKAGE_TOO_LARGE", message,
+        "Install a smaller package or an older, smaller version.",
+        "Install the dependencies one call at a time, so that each install stays within the limit.");
+
+    public static ToolFailureException PackageConflict(string requirement, string reason) => Fail("PACKAGE_CONFLICT",
+        $"The dependencies cannot be resolved: {requirement} cannot be met, because {reason}.",
+        "Pass a version of the requested package whose dependencies agree with each other and with what the session has installed.",
+        "Or install the conflicting dependency first, at a version that satisfies every package that needs it.");
+
+    public static ToolFailureException PackageInvalid(string filename, string reason) => Fail("PACKAGE_INVALID",
+        $"{filename} cannot be installed: {reason}.",
+        "Try another version of the package.",
+        "Report the broken file to the package's maintainers.");
 
     private static ToolFailureException Fail(string code, string message, params string[] suggestions) => new(new ToolError(code, message, suggestions));
 }

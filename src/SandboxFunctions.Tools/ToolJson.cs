@@ -8,6 +8,10 @@ internal static class ToolJson
 {
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
+    /// <summary>An enum value as results spell it.</summary>
+    public static string Name<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
     private static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions(ModelContextProtocol.McpJsonUtilities.DefaultOptions)

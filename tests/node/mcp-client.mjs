@@ -2,6 +2,7 @@
 // Usage: node mcp-client.mjs <endpoint-url> <steps-json>
 // Environment: MCP_FUNCTION_KEY (sent as x-functions-key when set).
 // Steps: [{"op":"listTools"} | {"op":"callTool","name":...,"arguments":{...},"progress":true}
+//         (progress notifications are recorded with receivedAt, the result with completedAt, both in ms)
 //         | {"op":"listResources"} | {"op":"readResource","uri":...} | {"op":"listResourceTemplates"}]
 // A string "$session" in a step is replaced by the session_id the latest tool result returned.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -47,9 +48,11 @@ async function run(step) {
         return { op: step.op, result: await client.listTools() };
       case 'callTool': {
         const progress = [];
-        const options = step.progress ? { onprogress: (p) => progress.push(p), timeout: step.timeoutMs ?? 120000 } : { timeout: step.timeoutMs ?? 120000 };
+        const options = step.progress
+          ? { onprogress: (p) => progress.push({ ...p, receivedAt: Date.now() }), timeout: step.timeoutMs ?? 120000 }
+          : { timeout: step.timeoutMs ?? 120000 };
         const result = await client.callTool({ name: step.name, arguments: step.arguments ?? {} }, undefined, options);
-        return { op: step.op, result, progress };
+        return { op: step.op, result, progress, completedAt: Date.now() };
       }
       case 'listResources':
         return { op: step.op, result: await client.listResources() };

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools.Jobs;
 
 namespace SandboxFunctions.Host.Endpoints;
 
@@ -14,6 +16,7 @@ public static class FunctionTriggerEndpoints
         if (endpoints.ServiceProvider.GetRequiredService<ListenPlan>().BehindFunctionsHost)
         {
             endpoints.MapPost("/reaper", ReapAsync).AllowAnonymous();
+            endpoints.MapPost("/jobs", RunJobAsync).AllowAnonymous();
         }
 
         return endpoints;
@@ -26,6 +29,33 @@ public static class FunctionTriggerEndpoints
             new Dictionary<string, object?>(),
             [$"Reaped {result.ExpiredSessions} expired sessions and {result.OrphanedSnapshots} unreferenced snapshots."],
             null));
+    }
+
+    /// <summary>
+    /// A job's queue message: the host keeps it invisible while this runs and deletes it on success; a failure
+    /// (only storage trouble gets here) makes the host deliver it again, and poison-queue it after repeated failures.
+    /// </summary>
+    private static async Task<IResult> RunJobAsync(HttpRequest request, JobRunner runner, CancellationToken cancellationToken)
+    {
+        using var invocation = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        if (!invocation.RootElement.TryGetProperty("Data", out var data) || !data.TryGetProperty("message", out var text))
+        {
+            return TypedResults.BadRequest(new InvocationResponse(new Dictionary<string, object?>(), ["The invocation carries no Data.message."], null));
+        }
+
+        JobMessage message;
+        try
+        {
+            message = JobStore.ParseMessage(text.ValueKind == JsonValueKind.String ? text.GetString()! : text.GetRawText());
+        }
+        catch (JsonException ex)
+        {
+            // A message that is not a job can never succeed; answering success drops it instead of retrying it.
+            return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Dropped a queue message that is not a job: {ex.Message}"], null));
+        }
+
+        await runner.ProcessAsync(message, cancellationToken);
+        return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Handled job {message.JobId}."], null));
     }
 
     internal sealed record InvocationResponse(

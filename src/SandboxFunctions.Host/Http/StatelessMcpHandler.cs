@@ -9,6 +9,8 @@ using Microsoft.Net.Http.Headers;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Cancellation;
 
 namespace SandboxFunctions.Host.Http;
 
@@ -16,10 +18,12 @@ namespace SandboxFunctions.Host.Http;
 /// Serves MCP Streamable HTTP statelessly: every POST gets its own short-lived MCP server, so any instance
 /// can answer any request and nothing about a client is kept in process memory between requests.
 /// </summary>
-internal sealed class StatelessMcpHandler(
+internal sealed partial class StatelessMcpHandler(
     IOptionsFactory<McpServerOptions> serverOptionsFactory,
     IOptions<McpHttpOptions> httpOptions,
-    ILoggerFactory loggerFactory)
+    RunningExecutions executions,
+    ILoggerFactory loggerFactory,
+    ILogger<StatelessMcpHandler> logger)
 {
     public const string ProtocolVersionHeader = "MCP-Protocol-Version";
     private const string SessionIdHeader = "Mcp-Session-Id";
@@ -95,6 +99,12 @@ internal sealed class StatelessMcpHandler(
             message.Context.ProtocolVersion = protocolVersion;
         }
 
+        if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled)
+        {
+            await CancelRequestAsync(context, cancelled);
+            return;
+        }
+
         // Tool calls may stream progress and log notifications, so they get an event stream whenever the
         // client accepts one; everything else is a single JSON response.
         var isToolCall = message is JsonRpcRequest { Method: RequestMethods.ToolsCall };
@@ -102,6 +112,32 @@ internal sealed class StatelessMcpHandler(
 
         await ServeAsync(context, message, format, McpProtocolVersions.RequiresPerRequestMetadata(protocolVersion));
     }
+
+    /// <summary>
+    /// Each request has its own server here, so a cancel arriving in another request never reaches the SDK's own
+    /// bookkeeping; it goes to the executions the caller's request started, on this instance or, through storage, another.
+    /// </summary>
+    private async Task CancelRequestAsync(HttpContext context, JsonRpcNotification notification)
+    {
+        var parameters = notification.Params?.Deserialize(GetTypeInfo<CancelledNotificationParams>());
+        if (parameters is not null)
+        {
+            try
+            {
+                await executions.CancelRequestAsync(Callers.GetOwner(context.User), parameters.RequestId.ToString(), context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A notification has no response to carry an error; the execution ends at its timeout instead.
+                LogCancelFailed(logger, parameters.RequestId.ToString(), ex.Message);
+            }
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not pass on the cancellation of request {RequestId}: {Reason}")]
+    private static partial void LogCancelFailed(ILogger logger, string requestId, string reason);
 
     public static Task HandleUnsupportedMethodAsync(HttpContext context)
     {

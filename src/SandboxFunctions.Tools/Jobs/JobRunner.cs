@@ -1,0 +1,327 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sandbox.Execution;
+using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools.History;
+
+namespace SandboxFunctions.Tools.Jobs;
+
+/// <summary>
+/// Runs one delivery of a job's queue message, on whichever instance received it. A delivery either runs the job to
+/// its end, or finds it cannot run yet (its session is held, an earlier job of the session is unfinished, this
+/// instance is full) and queues a fresh message for later, so the caller always completes the delivery it got.
+/// A job whose worker stopped mid-run is started again: nothing it did was saved, so running it again is safe.
+/// </summary>
+public sealed partial class JobRunner(
+    JobStore jobs,
+    SandboxSessions sessions,
+    SessionHistory history,
+    IOptions<JobOptions> options,
+    TimeProvider time,
+    ILogger<JobRunner> logger)
+{
+    private static readonly TimeSpan RetryBusyAfter = TimeSpan.FromSeconds(2);
+
+    private JobOptions Options => options.Value;
+
+    /// <summary>Handles one delivery. Throws only when storage fails, so the delivery is retried.</summary>
+    public async Task ProcessAsync(JobMessage message, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            await ProcessDeliveryAsync(message, stopping).ConfigureAwait(false);
+        }
+        catch (JobGoneException)
+        {
+            LogGone(logger, message.JobId);
+        }
+    }
+
+    private async Task ProcessDeliveryAsync(JobMessage message, CancellationToken stopping)
+    {
+        var job = await jobs.GetAsync(message.Owner, message.JobId, stopping).ConfigureAwait(false);
+        if (job is null || job.IsFinished)
+        {
+            // Deleted with its session, or a late duplicate of a delivery that already finished it.
+            return;
+        }
+
+        if (job.CancelRequested)
+        {
+            await FinishWithoutRunningAsync(job, JobStatus.Cancelled, "CANCELLED", "The job was cancelled before it ran.").ConfigureAwait(false);
+            return;
+        }
+
+        SessionRecord? session;
+        try
+        {
+            session = await sessions.GetAsync(job.Owner, job.SessionId, stopping).ConfigureAwait(false);
+        }
+        catch (ToolFailureException failure) when (failure.Error.Code == "SESSION_NOT_FOUND")
+        {
+            await FinishWithoutRunningAsync(job, JobStatus.Failed, failure.Error.Code, failure.Error.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (session.LeasedTo(now) is { } holder)
+        {
+            // This job runs on another worker (a duplicate delivery): look again once that worker's hold would lapse.
+            // Another job runs on the session: look again soon, then less often the longer this one waits.
+            await PostponeAsync(message, holder == job.Id ? session.JobLeaseUntil!.Value - now + TimeSpan.FromSeconds(1) : WaitingDelay(job, now)).ConfigureAwait(false);
+            return;
+        }
+
+        if (await HasUnfinishedPredecessorAsync(job, stopping).ConfigureAwait(false))
+        {
+            await PostponeAsync(message, WaitingDelay(job, now)).ConfigureAwait(false);
+            return;
+        }
+
+        if (job.Attempts >= Options.MaxAttempts)
+        {
+            await FinishWithoutRunningAsync(job, JobStatus.Failed, "WORKER_LOST",
+                $"The job was started {job.Attempts} times and each time the server running it stopped before it finished (a restart, a crash or lack of memory). The session kept its state from before the job.").ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await RunAsync(job, stopping).ConfigureAwait(false);
+        if (outcome == RunOutcome.NotStarted)
+        {
+            await PostponeAsync(message, RetryBusyAfter).ConfigureAwait(false);
+        }
+        else if (outcome == RunOutcome.Interrupted)
+        {
+            await PostponeAsync(message, TimeSpan.Zero).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RunOutcome> RunAsync(JobRecord job, CancellationToken stopping)
+    {
+        var input = await jobs.GetInputAsync(job, stopping).ConfigureAwait(false);
+        var hold = new JobHold(job.Id, Options.LeaseDuration);
+        var output = new JobOutput();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var cancelledByCaller = false;
+        JobRecord? running = null;
+        using var monitor = new JobMonitor(this, job, output, cancel);
+
+        SessionOutcome<JobReport?> outcome;
+        try
+        {
+            outcome = await sessions.UseAsync(job.Owner, job.SessionId, async (current, sandbox) =>
+            {
+                running = await UpdateAsync(job, j => j.IsFinished || j.CancelRequested ? null : j with
+                {
+                    Status = JobStatus.Running,
+                    StartedAt = time.GetUtcNow(),
+                    Attempts = j.Attempts + 1,
+                }).ConfigureAwait(false);
+                if (running is null)
+                {
+                    return new SessionStep<JobReport?>(null, Commit: false, Discard: true);
+                }
+
+                var request = new ExecutionRequest(input.Code)
+                {
+                    Timeout = running.Timeout,
+                    Event = input.Event,
+                    Name = $"<job {job.Id}>",
+                    OnOutput = output.Write,
+                };
+
+                var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                ExecutionResult result;
+                monitor.Start(hold);
+                try
+                {
+                    result = await sandbox.ExecuteAsync(request, cancel.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // The hold must stop changing the session record before the commit reads it.
+                    cancelledByCaller = await monitor.StopAsync().ConfigureAwait(false);
+                }
+
+                if (result.Status == ExecutionStatus.Cancelled)
+                {
+                    return new SessionStep<JobReport?>(new JobReport(result, [], new ExecutionReports.KeptOutput(null, null)), Commit: false, Discard: true);
+                }
+
+                var kept = await ExecutionReports.KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
+                var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                return new SessionStep<JobReport?>(new JobReport(result, [.. after.Where(f => !f.IsDirectory && !before.Contains(f))], kept), Commit: true, Executions: 1);
+            }, stopping, hold).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBusy(ex))
+        {
+            await ReleaseAsync(job).ConfigureAwait(false);
+            if (running is not null)
+            {
+                await UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }).ConfigureAwait(false);
+            }
+
+            return RunOutcome.NotStarted;
+        }
+        catch (ToolFailureException failure)
+        {
+            await ReleaseAsync(job).ConfigureAwait(false);
+            await FinishAsync(running ?? job, JobStatus.Failed, failure.Error, info: null, output).ConfigureAwait(false);
+            return RunOutcome.Finished;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await ReleaseAsync(job).ConfigureAwait(false);
+            return RunOutcome.Interrupted;
+        }
+
+        if (outcome.Value is not { } report)
+        {
+            // Cancelled between being queued and starting.
+            await ReleaseAsync(job).ConfigureAwait(false);
+            await FinishWithoutRunningAsync(job, JobStatus.Cancelled, "CANCELLED", "The job was cancelled before it ran.").ConfigureAwait(false);
+            return RunOutcome.Finished;
+        }
+
+        if (report.Result.Status == ExecutionStatus.Cancelled)
+        {
+            await ReleaseAsync(job).ConfigureAwait(false);
+            if (!cancelledByCaller && stopping.IsCancellationRequested)
+            {
+                // This instance is shutting down; the job starts again elsewhere and this start does not count.
+                await UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }).ConfigureAwait(false);
+                return RunOutcome.Interrupted;
+            }
+        }
+
+        var info = ExecutionReports.Describe(outcome.Record, report.Result, report.Changed, report.Kept, outcome.SaveError);
+        var status = report.Result.Status switch
+        {
+            _ when outcome.SaveError is not null => JobStatus.Failed,
+            ExecutionStatus.Ok => JobStatus.Succeeded,
+            ExecutionStatus.Timeout => JobStatus.TimedOut,
+            ExecutionStatus.Cancelled => JobStatus.Cancelled,
+            _ => JobStatus.Failed,
+        };
+        await FinishAsync(running!, status, info.Error, info, output).ConfigureAwait(false);
+        return RunOutcome.Finished;
+    }
+
+    /// <summary>A tenth of the time the job has waited so far, from 1 to 30 s: quick starts, and few queue operations behind a long job.</summary>
+    private static TimeSpan WaitingDelay(JobRecord job, DateTimeOffset now) =>
+        TimeSpan.FromSeconds(Math.Clamp((now - job.CreatedAt).TotalSeconds / 10, 1, 30));
+
+    private async Task<bool> HasUnfinishedPredecessorAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        var siblings = await jobs.ListAsync(job.Owner, job.SessionId, cancellationToken).ConfigureAwait(false);
+        return siblings.Any(s => !s.IsFinished && s.Id != job.Id && (s.CreatedAt < job.CreatedAt || (s.CreatedAt == job.CreatedAt && string.CompareOrdinal(s.Id, job.Id) < 0)));
+    }
+
+    private async Task PostponeAsync(JobMessage message, TimeSpan delay)
+    {
+        await jobs.RequeueAsync(message, delay, CancellationToken.None).ConfigureAwait(false);
+        LogPostponed(logger, message.JobId, delay.TotalSeconds);
+    }
+
+    private async Task ReleaseAsync(JobRecord job)
+    {
+        try
+        {
+            await sessions.ReleaseHoldAsync(job.Owner, job.SessionId, job.Id).ConfigureAwait(false);
+        }
+        catch (ToolFailureException failure)
+        {
+            // The hold lapses by itself; releasing early only lets other calls in sooner.
+            LogReleaseFailed(logger, job.Id, failure.Error.Message);
+        }
+    }
+
+    private Task FinishWithoutRunningAsync(JobRecord job, JobStatus status, string code, string message) =>
+        FinishAsync(job, status, new ToolError(code, message, status == JobStatus.Cancelled ? [] : ["Submit the job again."]), info: null, output: null);
+
+    private async Task FinishAsync(JobRecord job, JobStatus status, ToolError? error, ExecutionResultInfo? info, JobOutput? output)
+    {
+        var finishedAt = time.GetUtcNow();
+        var report = new JobReportDocument(info, info is null ? error : null);
+        await jobs.SaveReportAsync(job, JsonSerializer.SerializeToUtf8Bytes(report, ToolJson.Options)).ConfigureAwait(false);
+        var finished = await UpdateAsync(job, j => j with
+        {
+            Status = status,
+            FinishedAt = finishedAt,
+            ErrorCode = error?.Code,
+            Stdout = info?.Stdout is { } stdout ? JobStore.Tail(stdout) : output?.Stdout ?? j.Stdout,
+            Stderr = info?.Stderr is { } stderr ? JobStore.Tail(stderr) : output?.Stderr ?? j.Stderr,
+        }).ConfigureAwait(false);
+
+        var duration = finished?.StartedAt is { } started ? finishedAt - started : TimeSpan.Zero;
+        await history.RecordAsync(job.Owner, job.SessionId, HistoryKind.Job, job.Language, ToolJson.Name(status), duration, job.CodePreview, info?.Stdout + info?.Stderr, job.Id).ConfigureAwait(false);
+        LogFinished(logger, job.Id, status, duration.TotalMilliseconds);
+    }
+
+    /// <summary>Applies a change to the job's latest stored state, retrying over concurrent changes (e.g. a cancel); null when <paramref name="change"/> declines.</summary>
+    internal async Task<JobRecord?> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord?> change)
+    {
+        var current = job;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (change(current) is not { } next)
+            {
+                return null;
+            }
+
+            if (await jobs.TryUpdateAsync(next).ConfigureAwait(false) is { } saved)
+            {
+                return saved;
+            }
+
+            current = await jobs.GetAsync(job.Owner, job.Id).ConfigureAwait(false) ?? throw new JobGoneException(job.Id);
+        }
+
+        throw new InvalidOperationException($"Job {job.Id} kept changing while it was being updated.");
+    }
+
+    internal JobStore Store => jobs;
+
+    internal JobOptions Settings => Options;
+
+    internal SandboxSessions Sessions => sessions;
+
+    internal ILogger Logger => logger;
+
+    private static bool IsBusy(Exception ex) => ex switch
+    {
+        ToolFailureException failure => failure.Error.Code is "SESSION_BUSY" or "SERVER_BUSY" or "SESSION_CONFLICT",
+        SandboxException sandbox => sandbox.Kind == SandboxErrorKind.Busy,
+        _ => false,
+    };
+
+    private enum RunOutcome
+    {
+        Finished,
+        NotStarted,
+        Interrupted,
+    }
+
+    private sealed record JobReport(ExecutionResult Result, IReadOnlyList<WorkspaceEntry> Changed, ExecutionReports.KeptOutput Kept);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was deleted with its session while it was being handled.")]
+    private static partial void LogGone(ILogger logger, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} cannot run yet; it is queued again to run in {Seconds} s.")]
+    private static partial void LogPostponed(ILogger logger, string jobId, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the session hold of job {JobId}: {Reason}")]
+    private static partial void LogReleaseFailed(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finished: {Status} after {DurationMs} ms.")]
+    private static partial void LogFinished(ILogger logger, string jobId, JobStatus status, double durationMs);
+}
+
+/// <summary>What <c>get_job</c> shows once a job finished: the execution's full report, or why it never ran.</summary>
+internal sealed record JobReportDocument(ExecutionResultInfo? Execution, ToolError? Error);
+
+/// <summary>The job's record disappeared mid-run: its session was destroyed.</summary>
+public sealed class JobGoneException(string jobId) : Exception($"Job {jobId} no longer exists; its session was destroyed.");

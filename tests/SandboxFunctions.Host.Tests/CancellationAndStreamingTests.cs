@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using SandboxFunctions.Testing;
+
+namespace SandboxFunctions.Host.Tests;
+
+/// <summary>Stopping running code and watching its output, across clients and server instances sharing Azurite.</summary>
+public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+{
+    private const string Key = AzuriteServerFixture.Key;
+
+    [Fact]
+    public async Task Cancel_execution_from_a_second_client_on_another_instance_stops_a_busy_loop()
+    {
+        await using var first = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        await using var second = await ToolClient.ConnectAsync(fixture.SecondServer.McpEndpoint, Key);
+        var session = (await first.OkAsync("execute_code", new { code = "kept = 'saved before'" })).GetProperty("session_id").GetString()!;
+
+        var started = new TaskCompletionSource();
+        var clock = Stopwatch.StartNew();
+        var loop = first.Client.CallToolAsync(
+            "execute_code",
+            Arguments(new { session_id = session, timeout_seconds = 100, code = "lost = 'set by the cancelled call'\nprint('running', flush=True)\nwhile True:\n    pass" }),
+            new Progress<ProgressNotificationValue>(_ => started.TrySetResult())).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var cancel = await second.OkAsync("cancel_execution", new { session_id = session });
+        var result = await loop.WaitAsync(TimeSpan.FromSeconds(60));
+        clock.Stop();
+
+        Assert.False(cancel.GetProperty("stopped_here").GetBoolean());
+        Assert.True(result.IsError);
+        var structured = result.StructuredContent!.Value;
+        Assert.Equal("cancelled", structured.GetProperty("status").GetString());
+        Assert.Equal("CANCELLED", structured.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(structured.GetProperty("state_saved").GetBoolean());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"The loop ran to its timeout ({clock.Elapsed}) instead of being cancelled.");
+
+        var after = await second.OkAsync("execute_code", new { session_id = session, code = "kept, 'lost' in globals()" });
+        Assert.Equal("('saved before', False)", after.GetProperty("result").GetProperty("repr").GetString());
+    }
+
+    [Fact]
+    public async Task The_cancelled_notification_of_the_client_stops_the_execution_it_started()
+    {
+        await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        var session = (await client.OkAsync("execute_code", new { language = "javascript", code = "var kept = 41;" })).GetProperty("session_id").GetString()!;
+
+        using var abort = new CancellationTokenSource();
+        var started = new TaskCompletionSource();
+        var loop = client.Client.CallToolAsync(
+            "execute_code",
+            Arguments(new { session_id = session, timeout_seconds = 100, code = "kept = 0; console.log('running'); for (;;) {}" }),
+            new Progress<ProgressNotificationValue>(_ => started.TrySetResult()),
+            cancellationToken: abort.Token).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Cancelling the token makes the official client send notifications/cancelled for the request.
+        await abort.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
+
+        // The session frees up once the execution stopped; the loop would hold it for 100 s otherwise.
+        var deadline = Stopwatch.StartNew();
+        ToolCall next;
+        do
+        {
+            next = await client.CallAsync("execute_code", new { session_id = session, code = "kept + 1" });
+        }
+        while (next.IsError && next.Structured.GetProperty("error").GetProperty("code").GetString() == "SESSION_BUSY" && deadline.Elapsed < TimeSpan.FromSeconds(60) && await Delay());
+
+        Assert.False(next.IsError, next.Text);
+        Assert.Equal(42, next.Structured.GetProperty("result").GetProperty("json").GetInt32());
+        var history = await client.OkAsync("list_executions", new { session_id = session });
+        Assert.Contains(history.GetProperty("executions").EnumerateArray(), e => e.GetProperty("status").GetString() == "cancelled");
+    }
+
+    [Fact]
+    public async Task A_cancelled_notification_sent_to_another_instance_reaches_the_request_through_storage()
+    {
+        await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        var session = (await client.OkAsync("execute_code", new { code = "kept = 'saved'" })).GetProperty("session_id").GetString()!;
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
+        var requestId = Random.Shared.Next(1_000_000, int.MaxValue);
+
+        using var call = McpHttp.Post(fixture.Server.McpEndpoint, McpHttp.Request("tools/call", new
+        {
+            name = "execute_code",
+            arguments = new { session_id = session, timeout_seconds = 100, code = "print('running', flush=True)\nwhile True:\n    pass" },
+            _meta = new { progressToken = "watch" },
+        }, requestId), Key);
+        using var response = await http.SendAsync(call, HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? line;
+        while ((line = await events.ReadLineAsync()) is not null && !line.Contains("notifications/progress", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        using var cancel = McpHttp.Post(fixture.SecondServer.McpEndpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" + requestId + ",\"reason\":\"test\"}}", Key);
+        using var accepted = await http.SendAsync(cancel);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);
+
+        var rest = await events.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var final = JsonDocument.Parse(rest.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]).RootElement;
+        Assert.Equal(requestId, final.GetProperty("id").GetInt32());
+        Assert.Equal("cancelled", final.GetProperty("result").GetProperty("structuredContent").GetProperty("status").GetString());
+        var after = await client.OkAsync("execute_code", new { session_id = session, code = "kept" });
+        Assert.Equal("'saved'", after.GetProperty("result").GetProperty("repr").GetString());
+    }
+
+    [Fact]
+    public async Task Cancelling_a_session_with_nothing_running_changes_nothing()
+    {
+        await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        var session = (await client.OkAsync("execute_code", new { code = "n = 1" })).GetProperty("session_id").GetString()!;
+
+        var cancel = await client.OkAsync("cancel_execution", new { session_id = session });
+        var after = await client.OkAsync("execute_code", new { session_id = session, code = "n + 1" });
+
+        Assert.False(cancel.GetProperty("stopped_here").GetBoolean());
+        Assert.Equal("ok", after.GetProperty("status").GetString());
+        Assert.Equal(2, after.GetProperty("result").GetProperty("json").GetInt32());
+        await client.FailsAsync("cancel_execution", new { session_id = "s-does-not-exist" }, "SESSION_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task The_typescript_client_receives_output_as_progress_while_the_code_runs()
+    {
+        var output = await NodePeers.RunMcpClientAsync(fixture.Server.McpEndpoint, Key, new object[]
+        {
+            new
+            {
+                op = "callTool",
+                name = "execute_code",
+                progress = true,
+                arguments = new { code = "import time\nfor i in range(6):\n    print(f'line {i}', flush=True)\n    time.sleep(0.4)\n'done'" },
+            },
+        });
+
+        Assert.False(output.TryGetProperty("error", out var error), error.ToString());
+        var step = output.GetProperty("steps")[0];
+        Assert.False(step.TryGetProperty("error", out var stepError), stepError.ToString());
+        var progress = step.GetProperty("progress").EnumerateArray().ToList();
+        Assert.True(progress.Count >= 2, $"Expected several progress notifications, got {progress.Count}.");
+        var streamed = string.Concat(progress.Select(p => p.GetProperty("message").GetString()));
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"line {i}"), streamed.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        // Live, not replayed at the end: the first line arrived while the code still had seconds to run.
+        var firstAt = progress[0].GetProperty("receivedAt").GetInt64();
+        var completedAt = step.GetProperty("completedAt").GetInt64();
+        Assert.True(completedAt - firstAt >= 1000, $"The first output arrived only {completedAt - firstAt} ms before the result.");
+        Assert.Equal("'done'", step.GetProperty("result").GetProperty("structuredContent").GetProperty("result").GetProperty("repr").GetString());
+    }
+
+    private static Dictionary<string, object?> Arguments(object arguments) =>
+        JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(200);
+        return true;
+    }
+}
