@@ -1,5 +1,6 @@
 using SandboxFunctions.Host;
 using SandboxFunctions.Host.Endpoints;
+using SandboxFunctions.Host.Telemetry;
 
 if (StdioServer.IsRequested(args))
 {
@@ -10,8 +11,10 @@ if (StdioServer.IsRequested(args))
 // Settings ship next to the binary, and the Functions host may start it from another directory.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddSandboxHttpServer();
+builder.AddSandboxTelemetry();
 
 var app = builder.Build();
+app.UseRequestTelemetry();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();

@@ -1,3 +1,5 @@
+using SandboxFunctions.Host.Telemetry;
+
 namespace SandboxFunctions.Host;
 
 /// <summary>Serves the same tools over stdin/stdout for desktop clients that start the server themselves.</summary>
@@ -20,6 +22,7 @@ internal static class StdioServer
         builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
 
         builder.Services.AddSandboxCore(runBackgroundWork: true);
+        builder.AddSandboxTelemetry();
         builder.Services.AddMcpServer().WithStdioServerTransport();
 
         await builder.Build().RunAsync();

@@ -10,6 +10,7 @@ public sealed partial class SessionReaper(SessionStore store, SignalStore signal
 {
     public async Task<ReapResult> ReapAsync(CancellationToken cancellationToken = default)
     {
+        using var activity = SessionDiagnostics.Source.StartActivity("session.reap");
         var now = time.GetUtcNow();
         var expired = 0;
         await foreach (var record in store.QueryExpiredAsync(now, cancellationToken).ConfigureAwait(false))
@@ -46,6 +47,9 @@ public sealed partial class SessionReaper(SessionStore store, SignalStore signal
         await signals.DeleteOlderThanAsync(TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
 
         var result = new ReapResult(expired, orphans);
+        activity?.SetTag("sandbox.reaped.sessions", expired);
+        activity?.SetTag("sandbox.reaped.snapshots", orphans);
+        SessionDiagnostics.RecordReaped(result);
         LogReaped(logger, expired, orphans);
         return result;
     }

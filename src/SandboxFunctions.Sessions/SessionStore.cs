@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
@@ -101,9 +102,13 @@ public sealed class SessionStore
             return null;
         }
 
+        using var activity = SessionDiagnostics.StartTransfer("load", record);
+        var started = Stopwatch.GetTimestamp();
         var blob = await _snapshots.DownloadAsync(record.SnapshotBlob, cancellationToken).ConfigureAwait(false)
             ?? throw new SnapshotIntegrityException($"The snapshot of session '{record.Id}' is missing from storage.");
-        return _protection.Unprotect(blob.Content, record.RuntimeBuildId, new SnapshotBinding(record.Owner, record.Id, record.Version));
+        var snapshot = _protection.Unprotect(blob.Content, record.RuntimeBuildId, new SnapshotBinding(record.Owner, record.Id, record.Version));
+        SessionDiagnostics.RecordTransfer(activity, "load", Stopwatch.GetElapsedTime(started), blob.Content.Length);
+        return snapshot;
     }
 
     /// <summary>
@@ -115,6 +120,8 @@ public sealed class SessionStore
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(change);
+        using var activity = SessionDiagnostics.StartTransfer("save", current);
+        var started = Stopwatch.GetTimestamp();
         var version = current.Version + 1;
         var blobName = SessionKeys.SnapshotName(current.Owner, current.Id, version);
         var envelope = _protection.Protect(snapshot.Span, change.RuntimeBuildId ?? current.RuntimeBuildId, new SnapshotBinding(current.Owner, current.Id, version));
@@ -169,6 +176,7 @@ public sealed class SessionStore
             await DeleteBlobQuietlyAsync(previous).ConfigureAwait(false);
         }
 
+        SessionDiagnostics.RecordTransfer(activity, "save", Stopwatch.GetElapsedTime(started), envelope.Length);
         return next;
     }
 

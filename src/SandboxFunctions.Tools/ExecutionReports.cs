@@ -35,18 +35,21 @@ internal static class ExecutionReports
         return new KeptOutput(await KeepAsync(result.FullStdout, "stdout").ConfigureAwait(false), await KeepAsync(result.FullStderr, "stderr").ConfigureAwait(false));
     }
 
+    /// <summary>The status as results and telemetry spell it.</summary>
+    public static string StatusOf(ExecutionStatus status) => status switch
+    {
+        ExecutionStatus.Ok => "ok",
+        ExecutionStatus.Error => "error",
+        ExecutionStatus.Timeout => "timeout",
+        ExecutionStatus.MemoryLimit => "memory_limit",
+        ExecutionStatus.OutputLimit => "output_limit",
+        ExecutionStatus.Cancelled => "cancelled",
+        _ => "crashed",
+    };
+
     public static ExecutionResultInfo Describe(SessionRecord record, ExecutionResult result, IReadOnlyList<WorkspaceEntry> changed, KeptOutput kept, ToolError? saveError)
     {
-        var status = result.Status switch
-        {
-            ExecutionStatus.Ok => "ok",
-            ExecutionStatus.Error => "error",
-            ExecutionStatus.Timeout => "timeout",
-            ExecutionStatus.MemoryLimit => "memory_limit",
-            ExecutionStatus.OutputLimit => "output_limit",
-            ExecutionStatus.Cancelled => "cancelled",
-            _ => "crashed",
-        };
+        var status = StatusOf(result.Status);
         var flavor = record.Flavor;
         ToolError? error = result.Status switch
         {

@@ -8,12 +8,13 @@ using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools.Cancellation;
+using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.History;
 
 namespace SandboxFunctions.Tools;
 
 [McpServerToolType]
-public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions executions, SessionHistory history)
+public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions executions, SessionHistory history, ToolDiagnostics diagnostics)
 {
     [McpServerTool(Name = "execute_code", Title = "Execute code", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true, OutputSchemaType = typeof(ExecutionResultInfo))]
     [Description("""
@@ -61,6 +62,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
             };
 
             ExecutionResult result;
+            using (var activity = diagnostics.StartExecution(ExecutionKind.Execution, current.Id, current.Language, current.Flavor, code))
             await using (var running = await executions.StartAsync(owner, current.Id, context.JsonRpcRequest?.Id.ToString(), cancellationToken).ConfigureAwait(false))
             {
                 try
@@ -71,6 +73,8 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
                 {
                     throw ToolErrors.CodeTooLarge(ex.Message);
                 }
+
+                ToolDiagnostics.RecordExecution(activity, ExecutionKind.Execution, current.Language, current.Flavor, ExecutionReports.StatusOf(result.Status), result.Duration, result.MemoryBytes);
             }
 
             if (result.Status == ExecutionStatus.Cancelled)
@@ -87,7 +91,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
 
         var (execution, changedFiles, keptOutput) = outcome.Value;
         var info = ExecutionReports.Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
-        await history.RecordAsync(owner, outcome.Record.Id, HistoryKind.Execution, outcome.Record.Language, info.Status!, execution.Duration, code, execution.Stdout + execution.Stderr).ConfigureAwait(false);
+        await history.RecordAsync(owner, outcome.Record.Id, ExecutionKind.Execution, outcome.Record.Language, info.Status!, execution.Duration, code, execution.Stdout + execution.Stderr).ConfigureAwait(false);
         var links = changedFiles.Select(f => new ResourceLinkBlock
         {
             Uri = WorkspaceResources.UriOf(outcome.Record.Id, f.Path),

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,6 +7,7 @@ using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
+using SandboxFunctions.Tools.Diagnostics;
 
 namespace SandboxFunctions.Tools;
 
@@ -252,15 +254,24 @@ public sealed partial class SandboxSessions(
 
     private async Task<SandboxInstance> LoadAsync(SessionRecord record, CancellationToken cancellationToken)
     {
+        using var activity = ToolDiagnostics.StartLoad(record.Language, record.Flavor);
+        var started = Stopwatch.GetTimestamp();
+        var (sandbox, source) = await LoadFromAsync(record, cancellationToken).ConfigureAwait(false);
+        ToolDiagnostics.RecordLoad(activity, record.Language, source, Stopwatch.GetElapsedTime(started));
+        return sandbox;
+    }
+
+    private async Task<(SandboxInstance Sandbox, string Source)> LoadFromAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
         if (await cache.TakeAsync(record.Owner, record.Id, record.Version).ConfigureAwait(false) is { } warm)
         {
-            return warm;
+            return (warm, "warm");
         }
 
         var runtime = GetRuntime(record.Language);
         if (record.SnapshotBlob is null)
         {
-            return await CreateSandboxAsync(runtime, record.Flavor, cancellationToken).ConfigureAwait(false);
+            return (await CreateSandboxAsync(runtime, record.Flavor, cancellationToken).ConfigureAwait(false), "new");
         }
 
         if (record.RuntimeBuildId != runtime.Info.BuildId)
@@ -281,7 +292,7 @@ public sealed partial class SandboxSessions(
 
         try
         {
-            return await runtime.RestoreAsync(snapshot, LimitsOf(record.Flavor), cancellationToken).ConfigureAwait(false);
+            return (await runtime.RestoreAsync(snapshot, LimitsOf(record.Flavor), cancellationToken).ConfigureAwait(false), "snapshot");
         }
         catch (SandboxException ex) when (ex.Kind is SandboxErrorKind.SnapshotFromOtherBuild or SandboxErrorKind.SnapshotInvalid or SandboxErrorKind.MemoryLimitTooSmall)
         {

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
 using SandboxFunctions.Tools.Cancellation;
+using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.History;
 using SandboxFunctions.Tools.Jobs;
 
@@ -30,6 +32,8 @@ public static class SandboxToolsBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobOptions>, JobOptionsValidator>());
         services.TryAddSingleton<RunningExecutions>();
         services.TryAddSingleton<SessionHistory>();
+        services.AddOptions<TelemetryOptions>();
+        services.TryAddSingleton<ToolDiagnostics>();
         services.TryAddSingleton<JobRunner>();
 
         return builder
@@ -46,22 +50,34 @@ public static class SandboxToolsBuilderExtensions
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
             {
                 ToolArguments.Validate(context);
-                try
-                {
-                    return await next(context, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ToolFailureException failure)
-                {
-                    return ToolResults.Failure(failure.Error);
-                }
-                catch (WorkspaceException ex)
-                {
-                    return ToolResults.Failure(WorkspaceErrors.From(ex).Error);
-                }
-                catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.Busy)
-                {
-                    return ToolResults.Failure(ToolErrors.ServerBusy(ex.Message).Error);
-                }
+                var result = await CallAsync(next, context, cancellationToken).ConfigureAwait(false);
+                ToolDiagnostics.RecordToolCall(context.Params?.Name ?? string.Empty, result.IsError == true ? ErrorCodeOf(result) : "ok");
+                return result;
             }));
     }
+
+    private static async ValueTask<CallToolResult> CallAsync(McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await next(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ToolFailureException failure)
+        {
+            return ToolResults.Failure(failure.Error);
+        }
+        catch (WorkspaceException ex)
+        {
+            return ToolResults.Failure(WorkspaceErrors.From(ex).Error);
+        }
+        catch (SandboxException ex) when (ex.Kind == SandboxErrorKind.Busy)
+        {
+            return ToolResults.Failure(ToolErrors.ServerBusy(ex.Message).Error);
+        }
+    }
+
+    private static string ErrorCodeOf(CallToolResult result) =>
+        result.StructuredContent is { } structured && structured.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var code)
+            ? code.GetString() ?? "error"
+            : "error";
 }

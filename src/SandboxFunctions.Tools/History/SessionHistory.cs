@@ -9,7 +9,7 @@ namespace SandboxFunctions.Tools.History;
 /// </summary>
 public sealed partial class SessionHistory(ExecutionHistory history, TimeProvider time, ILogger<SessionHistory> logger)
 {
-    public async Task RecordAsync(string owner, string sessionId, HistoryKind kind, string language, string status, TimeSpan duration, string code, string? output, string? jobId = null)
+    public async Task RecordAsync(string owner, string sessionId, ExecutionKind kind, string language, string status, TimeSpan duration, string code, string? output, string? jobId = null)
     {
         try
         {
@@ -35,11 +35,4 @@ public sealed partial class SessionHistory(ExecutionHistory history, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record history of session {SessionId}: {Reason}")]
     private static partial void LogHistoryFailed(ILogger logger, string sessionId, string reason);
-}
-
-public enum HistoryKind
-{
-    Execution,
-    Command,
-    Job,
 }

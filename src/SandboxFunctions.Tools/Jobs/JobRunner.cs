@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.History;
 
 namespace SandboxFunctions.Tools.Jobs;
@@ -18,6 +19,7 @@ public sealed partial class JobRunner(
     JobStore jobs,
     SandboxSessions sessions,
     SessionHistory history,
+    ToolDiagnostics diagnostics,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobRunner> logger)
@@ -136,14 +138,20 @@ public sealed partial class JobRunner(
                 var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 ExecutionResult result;
                 monitor.Start(hold);
-                try
+                using (var activity = diagnostics.StartExecution(ExecutionKind.Job, current.Id, current.Language, current.Flavor, input.Code))
                 {
-                    result = await sandbox.ExecuteAsync(request, cancel.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    // The hold must stop changing the session record before the commit reads it.
-                    cancelledByCaller = await monitor.StopAsync().ConfigureAwait(false);
+                    try
+                    {
+                        result = await sandbox.ExecuteAsync(request, cancel.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // The hold must stop changing the session record before the commit reads it.
+                        cancelledByCaller = await monitor.StopAsync().ConfigureAwait(false);
+                    }
+
+                    activity?.SetTag("sandbox.job.id", job.Id);
+                    ToolDiagnostics.RecordExecution(activity, ExecutionKind.Job, current.Language, current.Flavor, ExecutionReports.StatusOf(result.Status), result.Duration, result.MemoryBytes);
                 }
 
                 if (result.Status == ExecutionStatus.Cancelled)
@@ -257,7 +265,7 @@ public sealed partial class JobRunner(
         }).ConfigureAwait(false);
 
         var duration = finished?.StartedAt is { } started ? finishedAt - started : TimeSpan.Zero;
-        await history.RecordAsync(job.Owner, job.SessionId, HistoryKind.Job, job.Language, ToolJson.Name(status), duration, job.CodePreview, info?.Stdout + info?.Stderr, job.Id).ConfigureAwait(false);
+        await history.RecordAsync(job.Owner, job.SessionId, ExecutionKind.Job, job.Language, ToolJson.Name(status), duration, job.CodePreview, info?.Stdout + info?.Stderr, job.Id).ConfigureAwait(false);
         LogFinished(logger, job.Id, status, duration.TotalMilliseconds);
     }
 
