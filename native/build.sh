@@ -39,14 +39,16 @@ cp "$here/guests/javascript/sandbox.js" "$work/quickjs/LICENSE.quickjs-wasi" "$j
 manifest "$js" javascript "ES2023" "QuickJS-NG 0.17.0 (quickjs-wasi 3.6.2), WebAssembly compiled ahead of time with wasm2c" \
   quickjs libsandbox_quickjs.so '{ "bootstrap": "sandbox.js" }' '[]'
 
-# Python: CPython 3.11 from Debian's sources as a WASI reactor with our entry shim, and its stdlib zip.
+# Python: CPython 3.11 from Debian's sources as a WASI reactor with our entry shim, its stdlib zip,
+# and the zip of bundled pure-Python packages, which the manifest lists as name==version.
 py=$work/python
 "$here/guests/python/build.sh" "$work/cpython"
 "$here/build-guest-library.sh" "$work/cpython/python.wasm" python "$py"
-cp "$work/cpython/python311.zip" "$py/"
+cp "$work/cpython/python311.zip" "$work/cpython/site-packages.zip" "$py/"
 python_version=$(cat "$work/cpython/VERSION" 2>/dev/null || echo 3.11)
+python_packages="[$(sed 's/.*/"&"/' "$work/cpython/site-packages.txt" | paste -sd, - | sed 's/,/, /g')]"
 manifest "$py" python "$python_version" "CPython $python_version (Debian sources, WASI reactor), WebAssembly compiled ahead of time with wasm2c" \
-  cpython libsandbox_python.so '{ "stdlib": "python311.zip" }' '[]'
+  cpython libsandbox_python.so '{ "stdlib": "python311.zip", "site_packages": "site-packages.zip" }' "$python_packages"
 
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"

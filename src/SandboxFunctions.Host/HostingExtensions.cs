@@ -5,6 +5,7 @@ using SandboxFunctions.Host.Http;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Packages;
 using SandboxFunctions.Tools.Jobs;
 
 namespace SandboxFunctions.Host;
@@ -55,6 +56,7 @@ internal static class HostingExtensions
         services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage").ValidateOnStart();
         services.AddOptions<SessionStoreOptions>().BindConfiguration(SessionStoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<SnapshotProtectionOptions>().BindConfiguration(SnapshotProtectionOptions.SectionName).ValidateOnStart();
+        services.AddOptions<PackageIndexOptions>().BindConfiguration(PackageIndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
         services.AddOptions<FlavorOptions>()
             .Configure<IConfiguration>((options, configuration) => configuration.GetSection(FlavorOptions.SectionName).Bind(options.Flavors))

@@ -65,7 +65,7 @@ public sealed partial class RuntimeCatalog : IDisposable
         return manifest.Kind switch
         {
             "quickjs" => new QuickJsRuntime(manifest.ToInfo(), library, File.ReadAllText(FileOf("bootstrap")), pool, time),
-            "cpython" => new CPythonRuntime(manifest.ToInfo(), library, File.ReadAllBytes(FileOf("stdlib")), pool, time),
+            "cpython" => new CPythonRuntime(manifest.ToInfo(), library, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time),
             _ => throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{manifestPath} has unknown kind '{manifest.Kind}'."),
         };
     }

@@ -41,6 +41,8 @@ public static class SandboxToolsBuilderExtensions
             .WithTools<ExecutionTools>(ToolJson.Options)
             .WithTools<SessionTools>(ToolJson.Options)
             .WithTools<FileTools>(ToolJson.Options)
+            .WithTools<ShellTools>(ToolJson.Options)
+            .WithTools<PackageTools>(ToolJson.Options)
             .WithTools<CancellationTools>(ToolJson.Options)
             .WithTools<JobTools>(ToolJson.Options)
             .WithTools<HistoryTools>(ToolJson.Options)

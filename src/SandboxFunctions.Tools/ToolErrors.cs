@@ -162,5 +162,37 @@ internal static class ToolErrors
         "Try another version of the package.",
         "Report the broken file to the package's maintainers.");
 
+    public static ToolFailureException CommandSyntax(string message, bool unsupported) => Fail("COMMAND_SYNTAX_ERROR", message,
+        unsupported
+            ? "Express it with what the shell supports: pipes, redirections, ;, && and ||, quotes, variables and globs; put loops, conditions and computed values in a script (python -c / node -e, or a file run with python FILE / node FILE)."
+            : "Check the quoting: close every ' and \", and escape special characters (| & ; < > ( ) $ ` \\) that are meant literally, or put them in single quotes.",
+        "Run `help` with execute_command for the supported syntax and commands.");
+
+    public static ToolFailureException CommandTooLong(int length, int max) => Fail("COMMAND_TOO_LONG",
+        $"The command line is {length} characters long; the limit is {max}.",
+        "Write the script to a file with write_file and run it with python FILE or node FILE.",
+        "Split the work into several shorter commands.");
+
+    public static ToolFailureException CommandTimedOut(string message, int maxSeconds) => Fail("TIMEOUT", message,
+        $"Give the command line more time with timeout_seconds (at most {maxSeconds} for this flavor), or make it do less (smaller input, head before sort).",
+        "Run long steps as separate calls; files written before the limit are kept.");
+
+    public static ToolFailureException CommandOutputLimit(string message) => Fail("OUTPUT_LIMIT", message,
+        "Redirect large output to a file (cmd > out.txt) and look at parts of it with head, tail, grep or wc.");
+
+    public static ToolFailureException PipelineLimit(string message) => Fail("PIPELINE_LIMIT", message,
+        "Filter early in the pipeline (grep, head or cut before sort), or process the data in python or node instead of piping it.",
+        "Use a larger flavor for a larger limit.");
+
+    public static ToolFailureException CommandMemoryLimit(string message, string flavor) => Fail("MEMORY_LIMIT", message,
+        "Process the data in smaller chunks, or free large objects the script no longer needs.",
+        $"Create a session with a larger flavor than '{flavor}' for more memory.");
+
+    public static ToolFailureException CommandCrashed(string message) => Fail("INTERPRETER_CRASHED", message,
+        "The session went back to its last saved state; change the script (e.g. less recursion) and run it again.");
+
+    public static ToolFailureException CommandCancelled(string message) => Fail("CANCELLED", message,
+        "Run it again when needed.");
+
     private static ToolFailureException Fail(string code, string message, params string[] suggestions) => new(new ToolError(code, message, suggestions));
 }

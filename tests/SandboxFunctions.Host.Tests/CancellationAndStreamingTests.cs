@@ -111,6 +111,36 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
     }
 
     [Fact]
+    public async Task Cancel_execution_stops_a_shell_command_and_history_shows_it()
+    {
+        await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        var session = (await client.OkAsync("execute_code", new { code = "open('spin.py', 'w').write('print(\\'spinning\\', flush=True)\\nwhile True:\\n    pass\\n')" })).GetProperty("session_id").GetString()!;
+
+        var command = client.CallAsync("execute_command", new { session_id = session, command = "echo start > started.txt && python spin.py", timeout_seconds = 100 });
+        var clock = Stopwatch.StartNew();
+        JsonElement history;
+        do
+        {
+            await Task.Delay(300);
+            await client.OkAsync("cancel_execution", new { session_id = session });
+            history = await client.OkAsync("list_executions", new { session_id = session });
+        }
+        while (!command.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(60));
+
+        var result = await command.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.IsError);
+        Assert.Equal("CANCELLED", result.Structured.GetProperty("error").GetProperty("code").GetString());
+        history = await client.OkAsync("list_executions", new { session_id = session });
+        var entries = history.GetProperty("executions").EnumerateArray().ToList();
+        Assert.Contains(entries, e => e.GetProperty("kind").GetString() == "command" && e.GetProperty("status").GetString() == "cancelled" && e.GetProperty("code").GetString()!.Contains("python spin.py", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.GetProperty("kind").GetString() == "execution" && e.GetProperty("status").GetString() == "ok");
+
+        // The cancelled line's file write went with it: the session kept its last saved state.
+        var files = await client.OkAsync("execute_command", new { session_id = session, command = "ls" });
+        Assert.DoesNotContain("started.txt", files.GetProperty("stdout").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancelling_a_session_with_nothing_running_changes_nothing()
     {
         await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);

@@ -30,8 +30,8 @@ public sealed class IsolationTests(EngineFixture engine)
     {
         await using var sandbox = await engine.CreateAsync("python");
 
-        Assert.Equal("['tmp', 'usr', 'workspace']", await sandbox.ValueAsync("import os\nsorted(os.listdir('/'))"));
-        Assert.Equal("['tmp', 'usr', 'workspace']", await sandbox.ValueAsync("sorted(os.listdir('/workspace/../../..'))"));
+        Assert.Equal("['packages', 'tmp', 'usr', 'workspace']", await sandbox.ValueAsync("import os\nsorted(os.listdir('/'))"));
+        Assert.Equal("['packages', 'tmp', 'usr', 'workspace']", await sandbox.ValueAsync("sorted(os.listdir('/workspace/../../..'))"));
         Assert.Equal("{}", await sandbox.ValueAsync("dict(os.environ)"));
         Assert.Equal("'/workspace'", await sandbox.ValueAsync("os.getcwd()"));
     }

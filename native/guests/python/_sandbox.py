@@ -1,4 +1,5 @@
-"""Guest side of the Python sandbox: runs notebook-style cells and function handlers.
+"""Guest side of the Python sandbox: runs notebook-style cells and function handlers, and
+unpacks the packages the host installs.
 
 The host calls dispatch() through the C entry shim with UTF-8 JSON in and out. Errors in user
 code are part of a normal response; an exception escaping dispatch() means a fault here.
@@ -6,18 +7,30 @@ code are part of a normal response; an exception escaping dispatch() means a fau
 
 import ast
 import asyncio
+import base64
 import builtins
+import csv
+import hashlib
 import importlib
 import inspect
+import io
 import json
 import linecache
 import os
+import pkgutil
+import re
+import shutil
 import sys
 import time
 import traceback
+import zipfile
 
 WORKSPACE = '/workspace'
 STDLIB_ZIP = '/usr/local/lib/python311.zip'
+# Packages installed into the session, saved with it. They come before the bundled packages so
+# that an installed version wins over a bundled one.
+PACKAGES = '/packages'
+BUNDLED_PACKAGES_ZIP = '/usr/local/lib/python3.11/site-packages.zip'
 
 # Imported during initialize() so that a memory snapshot taken right after it already holds
 # them, which makes these imports free in every session restored from that snapshot.
@@ -91,7 +104,7 @@ class HandlerContext:
 
 
 def initialize():
-    sys.path[:] = [WORKSPACE, STDLIB_ZIP]
+    sys.path[:] = [WORKSPACE, STDLIB_ZIP, PACKAGES, BUNDLED_PACKAGES_ZIP]
     sys.dont_write_bytecode = True
     if os.path.isdir(WORKSPACE):
         os.chdir(WORKSPACE)
@@ -99,8 +112,9 @@ def initialize():
     asyncio.set_event_loop_policy(SandboxEventLoopPolicy())
     for name in PRELOADED_MODULES:
         importlib.import_module(name)
-    # Listing the zip reads its whole directory; done now, the snapshot carries the result.
+    # Opening a zip reads its whole directory; done now, the snapshot carries the result.
     _stdlib_modules()
+    pkgutil.get_importer(BUNDLED_PACKAGES_ZIP)
 
 
 class _Quitter:
@@ -341,8 +355,167 @@ _stdlib_module_names = None
 def _stdlib_modules():
     global _stdlib_module_names
     if _stdlib_module_names is None:
-        import pkgutil
         names = {m.name for m in pkgutil.iter_modules([STDLIB_ZIP])}
         names.update(sys.builtin_module_names)
         _stdlib_module_names = sorted(n for n in names if not n.startswith('_'))
     return list(_stdlib_module_names)
+
+
+# Package installation. The host resolves, downloads and verifies wheels; the guest unpacks them
+# into PACKAGES, because only the guest's own file calls reach that folder, and then makes the
+# running interpreter see them.
+
+def installed_packages():
+    """The distributions installed into the session, as {'name', 'version'} dicts."""
+    found = []
+    for entry in sorted(os.listdir(PACKAGES)):
+        if entry.endswith('.dist-info'):
+            fields = _metadata_fields(os.path.join(PACKAGES, entry))
+            if 'name' in fields and 'version' in fields:
+                found.append(fields)
+    return found
+
+
+def install_wheels(plan):
+    """Installs wheels whose bytes arrive on stdin one after another, in the order of the plan.
+
+    plan is JSON: a list of {name, version, dist_info, size, requested}. Each wheel replaces any
+    installed version of its project. Returns what was installed and which of its modules were
+    already imported, since those keep running the code they were imported with.
+    """
+    wheels = json.loads(plan)
+    data = _read_stdin(sum(wheel['size'] for wheel in wheels))
+    installed, top_level, offset = [], set(), 0
+    for wheel in wheels:
+        blob = data[offset:offset + wheel['size']]
+        offset += wheel['size']
+        top_level.update(_uninstall(wheel['name']))
+        result, modules = _install_wheel(blob, wheel)
+        installed.append(result)
+        top_level.update(modules)
+    importlib.invalidate_caches()
+    return {'installed': installed, 'stale_modules': sorted(m for m in top_level if m in sys.modules)}
+
+
+def _read_stdin(size):
+    chunks, remaining = [], size
+    while remaining:
+        chunk = os.read(0, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError(f'standard input ended {remaining} bytes early')
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b''.join(chunks)
+
+
+def _canonical_name(name):
+    return re.sub(r'[-_.]+', '-', name).lower()
+
+
+def _metadata_fields(dist_info):
+    fields = {}
+    try:
+        with open(os.path.join(dist_info, 'METADATA'), encoding='utf-8') as f:
+            for line in f:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(':')
+                if key in ('Name', 'Version'):
+                    fields.setdefault(key.lower(), value.strip())
+    except OSError:
+        pass
+    return fields
+
+
+def _package_path(relative):
+    parts = relative.split('/')
+    if relative.startswith('/') or '\\' in relative or any(p in ('', '.', '..') for p in parts):
+        raise ValueError(f'unsafe path in wheel: {relative!r}')
+    return os.path.join(PACKAGES, *parts)
+
+
+def _top_level(relative):
+    top = relative.split('/', 1)[0]
+    if top.endswith(('.dist-info', '.data')):
+        return None
+    return top[:-3] if top.endswith('.py') else top
+
+
+def _uninstall(name):
+    """Removes every installed version of a project; returns its top-level module names."""
+    removed = set()
+    for entry in os.listdir(PACKAGES):
+        dist_info = os.path.join(PACKAGES, entry)
+        if not entry.endswith('.dist-info') or \
+                _canonical_name(_metadata_fields(dist_info).get('name', '')) != _canonical_name(name):
+            continue
+        folders = set()
+        try:
+            with open(os.path.join(dist_info, 'RECORD'), encoding='utf-8', newline='') as f:
+                rows = list(csv.reader(f))
+        except OSError:
+            rows = []
+        for row in rows:
+            if not row or row[0].split('/', 1)[0] == entry:
+                continue
+            try:
+                path = _package_path(row[0])
+            except ValueError:
+                continue
+            if os.path.isfile(path):
+                os.remove(path)
+            folders.add(os.path.dirname(path))
+            top = _top_level(row[0])
+            if top:
+                removed.add(top)
+        shutil.rmtree(dist_info)
+        for folder in sorted(folders, key=len, reverse=True):
+            while folder != PACKAGES and os.path.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)
+                folder = os.path.dirname(folder)
+    return removed
+
+
+def _install_wheel(blob, wheel):
+    dist_info = wheel['dist_info']
+    data_dir = dist_info[:-len('.dist-info')] + '.data/'
+    record = dist_info + '/RECORD'
+    rows, modules, total = [], set(), 0
+
+    def write(relative, content):
+        nonlocal total
+        path = _package_path(relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(content)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b'=')
+        rows.append((relative, 'sha256=' + digest.decode('ascii'), str(len(content))))
+        total += len(content)
+
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        for info in archive.infolist():
+            name = info.filename
+            if info.is_dir() or name == record:
+                continue
+            if name.startswith(data_dir):
+                # Scripts, headers and data files have no place to go in the sandbox.
+                scheme, _, name = name[len(data_dir):].partition('/')
+                if scheme not in ('purelib', 'platlib'):
+                    continue
+            write(name, archive.read(info))
+            top = _top_level(name)
+            if top:
+                modules.add(top)
+    write(dist_info + '/INSTALLER', b'sandbox\n')
+    if wheel['requested']:
+        write(dist_info + '/REQUESTED', b'')
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator='\n')
+    writer.writerows(rows)
+    writer.writerow((record, '', ''))
+    content = buffer.getvalue().encode('utf-8')
+    with open(_package_path(record), 'wb') as f:
+        f.write(content)
+    total += len(content)
+    return {'name': wheel['name'], 'version': wheel['version'], 'files': len(rows) + 1,
+            'bytes': total}, modules

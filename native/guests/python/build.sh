@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Python guest: CPython 3.11 from Debian's python3.11 source package as a WASI
-# reactor with our entry shim (sandbox_entry.c), and a pyc-only stdlib zip that also carries
-# the guest runtime module (_sandbox.py). sqlite3, bz2, lzma and zlib come from Debian's
-# source packages too.
+# reactor with our entry shim (sandbox_entry.c), a pyc-only stdlib zip that also carries
+# the guest runtime module (_sandbox.py), and a pyc-only zip of pure-Python packages taken from
+# Debian's binary packages. sqlite3, bz2, lzma and zlib come from Debian's source packages too.
 #
-# Usage: build.sh <output-dir>   writes python.wasm, python311.zip and VERSION (the CPython
+# Usage: build.sh <output-dir>   writes python.wasm, python311.zip, site-packages.zip,
+# site-packages.txt (the bundled packages as name==version lines) and VERSION (the CPython
 # version, e.g. 3.11.2) there.
 #
 # Results are cached outside the repository, keyed by every input; a run with nothing changed
@@ -27,6 +28,48 @@ jobs=$(nproc)
 source_packages=(python3.11 zlib sqlite3 bzip2 xz-utils)
 tool_packages=(clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc wabt gcc tcl dpkg-dev autoconf)
 prereqs_hint="run native/scripts/install-prereqs.sh first"
+
+# Pure-Python packages that ship with the runtime, pinned to exact Debian bookworm versions. Only
+# their Python code, data and metadata are used: compiled extensions are dropped, and the three
+# packages that have one (markupsafe, pyyaml, simplejson) use their pure-Python implementations.
+bundled_packages=(
+  python3-attr=22.2.0-1
+  python3-bs4=4.11.2-2
+  python3-chardet=5.1.0+dfsg-2
+  python3-charset-normalizer=3.0.1-2
+  python3-dateutil=2.8.2-2
+  python3-defusedxml=0.7.1-2
+  python3-et-xmlfile=1.0.1-2.1
+  python3-idna=3.3-1+deb12u1
+  python3-jinja2=3.1.2-1+deb12u3
+  python3-jmespath=1.0.1-1
+  python3-markdown=3.4.1-2+deb12u1
+  python3-markupsafe=2.1.2-1+b1
+  python3-more-itertools=8.10.0-2
+  python3-mpmath=1.2.1-2
+  python3-natsort=8.0.2-2
+  python3-networkx=2.8.8-1
+  python3-openpyxl=3.0.9-1
+  python3-packaging=23.0-1
+  python3-pydantic=1.10.4-1+deb12u1
+  python3-pyparsing=3.0.9-1
+  python3-pypdf=3.4.1-1+deb12u1
+  python3-simplejson=3.18.3-1
+  python3-six=1.16.0-4
+  python3-slugify=4.0.0-2
+  python3-sortedcontainers=2.4.0-2
+  python3-soupsieve=2.3.2-1
+  python3-sympy=1.11.1-1
+  python3-tabulate=0.8.9-1
+  python3-tomli=2.0.1-2
+  python3-tomlkit=0.11.7-1
+  python3-toolz=0.12.0-1
+  python3-typing-extensions=4.4.0-1
+  python3-unidecode=1.3.6-1
+  python3-xlsxwriter=3.0.2-2
+  python3-xmltodict=0.13.0-1.1~deb12u1
+  python3-yaml=6.0-3+b2
+)
 
 say() { printf 'python guest: %s\n' "$*" >&2; }
 die() {
@@ -128,6 +171,41 @@ resolve_source() {
 unpack() {
   local dsc=$1 dest=$2 log=$3
   logged "$log" dpkg-source -x "$dsc" "$dest"
+}
+
+# Prints the cached .deb of a pinned Debian binary package ("name=version"), downloading it once.
+# A download is kept only if its SHA256 is the one in apt's package lists, which apt took from
+# the signed release files.
+fetch_deb() {
+  local pin=$1 pkg=${1%%=*} ver=${1#*=}
+  local deb=$src_cache/debs/${pkg}_${ver/:/%3a}.deb
+  if [[ -f $deb ]]; then
+    echo "$deb"
+    return
+  fi
+  local expected available tmp
+  expected=$(apt-cache show "$pin" 2>/dev/null | awk '/^SHA256: / { print $2; exit }')
+  if [[ -z $expected ]]; then
+    available=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -u | paste -sd' ')
+    die "Debian package $pkg $ver is not known to apt (available: ${available:-none});" \
+      "update its pin in bundled_packages in $self, or $prereqs_hint"
+  fi
+  say "fetching Debian package $pkg $ver…"
+  mkdir -p "$src_cache/debs"
+  tmp=$(mktemp -d "$src_cache/debs/.download.XXXXXX")
+  if ! (cd "$tmp" && apt-get download "$pin") >"$tmp.log" 2>&1; then
+    tail -n 20 "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    die "could not download Debian package $pkg $ver"
+  fi
+  local file=("$tmp"/*.deb)
+  if [[ $(sha256sum <"${file[0]}" | cut -d' ' -f1) != "$expected" ]]; then
+    rm -rf "$tmp" "$tmp.log"
+    die "Debian package $pkg $ver does not match the SHA256 in apt's package lists"
+  fi
+  mv -f "${file[0]}" "$deb"
+  rm -rf "$tmp" "$tmp.log"
+  echo "$deb"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -365,6 +443,121 @@ build_stdlib_zip() {
     "$native_python_dir/src/Lib" "$cpython_wasm_dir"/sysconfig/*.py
 }
 
+# Zips the bundled packages the way the stdlib is zipped (pycs with their in-zip paths, unchecked
+# hashes, fixed timestamps), keeping data files and the packages' metadata so that
+# importlib.metadata finds them. Tests and type stubs are left out. Where Debian's metadata states
+# another version than the Debian upstream version (mpmath's says 0.0.0), the metadata is
+# corrected, so that the guest and the runtime manifest report the same versions.
+write_site_zip_tool() {
+  cat >"$work/sitezip.py" <<'EOF'
+import os
+import py_compile
+import re
+import sys
+import tempfile
+import zipfile
+
+ZIP_PATH = '/usr/local/lib/python3.11/site-packages.zip/'
+SKIPPED_DIRS = {'__pycache__', 'test', 'tests'}
+SKIPPED_SUFFIXES = ('.so', '.pyc', '.pyi')
+METADATA_SUFFIXES = ('.dist-info', '.egg-info')
+METADATA_FILES = ('METADATA', 'PKG-INFO')
+
+
+def files(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        in_metadata = rel_dir.split(os.sep)[0].endswith(METADATA_SUFFIXES)
+        dirnames[:] = sorted(d for d in dirnames if in_metadata or d not in SKIPPED_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(SKIPPED_SUFFIXES):
+                yield os.path.join(dirpath, name), os.path.normpath(os.path.join(rel_dir, name))
+
+
+def header(text, field):
+    match = re.search(rf'^{field}: (.*)$', text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def main():
+    root, archive, listing, *versions = sys.argv[1:]
+    upstream = dict(v.split('=', 1) for v in versions)
+    packages = []
+    with tempfile.TemporaryDirectory() as tmp, \
+            zipfile.ZipFile(archive, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        cfile = os.path.join(tmp, 'module.pyc')
+
+        def add(name, data):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+
+        for path, name in files(root):
+            top, _, leaf = name.partition(os.sep)
+            # An egg-info may also be a single file in PKG-INFO format, which importlib.metadata
+            # reads from a folder only when the folder is inside a zip.
+            if top.endswith(METADATA_SUFFIXES) and not leaf:
+                name = top + '/PKG-INFO'
+                leaf = 'PKG-INFO'
+            if top.endswith(METADATA_SUFFIXES) and leaf in METADATA_FILES:
+                with open(path, encoding='utf-8') as f:
+                    text = f.read()
+                version = upstream.pop(top)
+                if header(text, 'Version') != version:
+                    text = re.sub(r'^Version: .*$', f'Version: {version}', text, count=1,
+                                  flags=re.MULTILINE)
+                packages.append(f"{header(text, 'Name')}=={version}")
+                add(name, text.encode('utf-8'))
+            elif name.endswith('.py') and not top.endswith(METADATA_SUFFIXES):
+                py_compile.compile(
+                    path, cfile=cfile, dfile=ZIP_PATH + name, doraise=True,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                with open(cfile, 'rb') as f:
+                    add(name[:-3] + '.pyc', f.read())
+            else:
+                with open(path, 'rb') as f:
+                    add(name, f.read())
+    if upstream:
+        sys.exit(f'no METADATA or PKG-INFO in {sorted(upstream)}')
+    with open(listing, 'w', encoding='utf-8') as f:
+        f.writelines(p + '\n' for p in sorted(packages, key=str.lower))
+
+
+main()
+EOF
+}
+
+build_site_packages() {
+  local out=$1 log=$work/site-packages.log
+  local merged=$work/site-packages/dist-packages pin deb unpacked meta upstream
+  local -a versions=()
+  mkdir -p "$merged"
+  for pin in "${bundled_packages[@]}"; do
+    deb=$(fetch_deb "$pin")
+    unpacked=$work/site-packages/${pin%%=*}
+    logged "$log" dpkg-deb -x "$deb" "$unpacked"
+    # The Debian upstream version: no epoch, Debian revision or repack suffix.
+    upstream=${pin#*=}
+    upstream=${upstream#*:}
+    upstream=${upstream%-*}
+    upstream=${upstream%%[+~]*}
+    for meta in "$unpacked"/usr/lib/python3/dist-packages/*.{dist,egg}-info; do
+      if [[ -e $meta ]]; then
+        versions+=("${meta##*/}=$upstream")
+      fi
+    done
+    cp -r "$unpacked"/usr/lib/python3/dist-packages/. "$merged/"
+  done
+  # _yaml only re-exports PyYAML's C extension, which cannot run in the guest.
+  rm -rf "$merged/_yaml"
+  write_site_zip_tool
+  logged "$log" run_build_python "$work/sitezip.py" "$merged" "$out/site-packages.zip" \
+    "$out/site-packages.txt" "${versions[@]}"
+  [[ $(wc -l <"$out/site-packages.txt") -eq ${#bundled_packages[@]} ]] ||
+    die "the bundled packages' metadata does not match their pins ($out/site-packages.txt)"
+}
+
 link_guest() {
   local out=$1 log=$work/link.log
   local cpython=$cpython_wasm_dir deps=$wasm_libraries_dir
@@ -385,6 +578,7 @@ link_guest() {
   done
 
   cp "$stdlib_zip_dir/stdlib.zip" "$out/python311.zip"
+  cp "$site_packages_dir/site-packages.zip" "$site_packages_dir/site-packages.txt" "$out/"
   write_pyc_zip_tool
   logged "$log" run_build_python "$work/pyczip.py" a "$out/python311.zip" "$here/_sandbox.py"
   { source_id "${dscs[@]}"; printf '%s\n' "$tools"; } >"$out/inputs.txt"
@@ -414,7 +608,8 @@ final_dir=$cache/python-$key
 
 publish() {
   mkdir -p "$out_dir"
-  cp "$final_dir/python.wasm" "$final_dir/python311.zip" "$final_dir/VERSION" "$out_dir/"
+  cp "$final_dir/python.wasm" "$final_dir/python311.zip" "$final_dir/site-packages.zip" \
+    "$final_dir/site-packages.txt" "$final_dir/VERSION" "$out_dir/"
 }
 
 if [[ -f $final_dir/.complete ]]; then
@@ -456,7 +651,12 @@ stdlib_zip_dir=$(stage_dir stdlib-zip build_stdlib_zip "$(declare -f write_pyc_z
   "$native_python_dir" "$cpython_wasm_dir")
 run_stage "$stdlib_zip_dir" build_stdlib_zip "compiling the standard library into a zip…"
 
+site_packages_dir=$(stage_dir site-packages build_site_packages "$(declare -f fetch_deb write_site_zip_tool)" \
+  "${bundled_packages[*]}" "$native_python_dir")
+run_stage "$site_packages_dir" build_site_packages "compiling the bundled packages into a zip…"
+
 run_stage "$final_dir" link_guest "linking the python.wasm reactor…"
 publish
 say "done: $out_dir/python.wasm ($(stat -c %s "$out_dir/python.wasm") bytes)," \
-  "$out_dir/python311.zip ($(stat -c %s "$out_dir/python311.zip") bytes)"
+  "$out_dir/python311.zip ($(stat -c %s "$out_dir/python311.zip") bytes)," \
+  "$out_dir/site-packages.zip ($(stat -c %s "$out_dir/site-packages.zip") bytes)"

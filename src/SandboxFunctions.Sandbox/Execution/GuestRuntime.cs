@@ -36,6 +36,9 @@ internal abstract class GuestRuntime : IGuestRuntime
     /// <summary>The arguments the guest sees in argv.</summary>
     protected virtual IReadOnlyList<string> Arguments => [Info.Language];
 
+    /// <summary>The writable folders of the image layout, whose contents are saved with the session.</summary>
+    protected virtual IReadOnlyList<string> UserRoots => ["/workspace", "/tmp"];
+
     public async Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
@@ -111,8 +114,11 @@ internal abstract class GuestRuntime : IGuestRuntime
     {
         var files = new VirtualFileSystem(fileLimits, Time);
         MountSystemFiles(files);
-        files.EnsureUserRoot("/workspace");
-        files.EnsureUserRoot("/tmp");
+        foreach (var root in UserRoots)
+        {
+            files.EnsureUserRoot(root);
+        }
+
         var wasi = new WasiPreview1(files, Time, Arguments, new Dictionary<string, string>());
         var context = new GuestContext(this, files, wasi);
         context.Attach(GuestInstance.Create(Library, context));

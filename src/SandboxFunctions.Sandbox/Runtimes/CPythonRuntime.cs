@@ -12,12 +12,20 @@ namespace SandboxFunctions.Sandbox.Runtimes;
 internal sealed class CPythonRuntime : GuestRuntime
 {
     public const string StandardLibraryPath = "/usr/local/lib/python311.zip";
+
+    /// <summary>The pure-Python packages that ship with the runtime, read-only.</summary>
+    public const string BundledPackagesPath = "/usr/local/lib/python3.11/site-packages.zip";
+
+    /// <summary>Where packages installed into a session go; saved with the session like /workspace.</summary>
+    public const string PackagesRoot = "/packages";
+
     private const ulong OpRunCell = 1;
     private const ulong OpRunHandler = 2;
 
     private static readonly IReadOnlySet<string> NoHostImports = new HashSet<string>();
 
     private readonly ReadOnlyMemory<byte> _standardLibrary;
+    private readonly ReadOnlyMemory<byte> _bundledPackages;
     private readonly GuestFunction _initialize;
     private readonly GuestFunction _init;
     private readonly GuestFunction _alloc;
@@ -28,10 +36,11 @@ internal sealed class CPythonRuntime : GuestRuntime
     private readonly GuestFunction _interruptSlots;
     private InterruptSlots? _slots;
 
-    public CPythonRuntime(RuntimeInfo info, GuestLibrary library, byte[] standardLibrary, GuestThreadPool pool, TimeProvider time)
+    public CPythonRuntime(RuntimeInfo info, GuestLibrary library, byte[] standardLibrary, byte[] bundledPackages, GuestThreadPool pool, TimeProvider time)
         : base(info, library, NoHostImports, pool, time)
     {
         _standardLibrary = standardLibrary;
+        _bundledPackages = bundledPackages;
         _initialize = library.GetExport("_initialize");
         _init = library.GetExport("sf_init");
         _alloc = library.GetExport("sf_alloc");
@@ -44,7 +53,13 @@ internal sealed class CPythonRuntime : GuestRuntime
 
     protected override IReadOnlyList<string> Arguments => ["python"];
 
-    protected override void MountSystemFiles(VirtualFileSystem files) => files.MountSystemFile(StandardLibraryPath, _standardLibrary);
+    protected override IReadOnlyList<string> UserRoots => [.. base.UserRoots, PackagesRoot];
+
+    protected override void MountSystemFiles(VirtualFileSystem files)
+    {
+        files.MountSystemFile(StandardLibraryPath, _standardLibrary);
+        files.MountSystemFile(BundledPackagesPath, _bundledPackages);
+    }
 
     protected override void Boot(GuestContext context)
     {
