@@ -76,7 +76,8 @@ internal static class HostingExtensions
                 options.ServerInfo = new() { Name = "SandboxFunctions", Title = "Sandbox Functions", Version = ServerVersion.Current };
                 options.ServerInstructions =
                     "Runs Python and JavaScript in isolated WebAssembly sandboxes whose state (variables, imports, files in /workspace) persists across calls in a session. " +
-                    "Use execute_code; pass the session_id it returns to keep working in the same session. Call list_runtimes for languages, packages and limits.";
+                    "Use execute_code; pass the session_id it returns to keep working in the same session. Call list_runtimes for languages, packages and limits. " +
+                    "execute_command runs shell-style command lines (ls, grep, pipes, python/node scripts) over the session's files; submit_job runs work of up to an hour in the background; install_package adds pure-Python packages.";
             })
             .WithSandboxTools();
         return services;

@@ -21,8 +21,8 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         Runs Python or JavaScript in a persistent sandbox session and returns stdout, stderr and the value of the last expression (like a notebook cell).
         State persists between calls in the same session: variables, functions, classes, imports and files in /workspace (the working directory).
         Omit session_id to start a new session; its id is returned as session_id, so pass it to later calls.
-        Python is CPython 3.11 with the standard library (incl. sqlite3, json, csv, re, asyncio; top-level await works). JavaScript is QuickJS (ES2023) with console, timers, fetch-free Node-style fs/path/process and ES modules.
-        There is no network and no host access. With `event`, the code must define handler(event, context) (Python) or a handler function/export (JavaScript), which is called and its JSON result returned.
+        Python is CPython 3.11 with the standard library (incl. sqlite3, json, csv, re, asyncio; top-level await works) and popular pure-Python packages (list_runtimes lists them; install_package adds more). JavaScript is QuickJS (ES2023) with console, timers, fetch-free Node-style fs/path/process and ES modules.
+        There is no network and no host access. For work longer than the call's maximum timeout, use submit_job. With `event`, the code must define handler(event, context) (Python) or a handler function/export (JavaScript), which is called and its JSON result returned.
         """)]
     public async Task<CallToolResult> ExecuteCodeAsync(
         RequestContext<CallToolRequestParams> context,

@@ -108,6 +108,9 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         await client.FailsAsync("submit_job", new { code = "1", session_id = "s-missing-session" }, "SESSION_NOT_FOUND");
         await client.FailsAsync("get_job", new { job_id = job, wait_seconds = 1000 }, "INVALID_WAIT");
         await client.FailsAsync("get_job", new { job_id = "j-missing" }, "JOB_NOT_FOUND");
+        var session = (await client.OkAsync("get_job", new { job_id = job })).GetProperty("session_id").GetString()!;
+        await client.FailsAsync("list_executions", new { session_id = session, limit = 0 }, "INVALID_LIMIT");
+        await other.FailsAsync("list_executions", new { session_id = session }, "SESSION_NOT_FOUND");
         await other.FailsAsync("get_job", new { job_id = job }, "JOB_NOT_FOUND");
         await other.FailsAsync("cancel_job", new { job_id = job }, "JOB_NOT_FOUND");
         Assert.DoesNotContain((await other.OkAsync("list_jobs")).GetProperty("jobs").EnumerateArray(), j => j.GetProperty("job_id").GetString() == job);
