@@ -140,4 +140,16 @@ public sealed class PythonTests(EngineFixture engine)
         Assert.Equal("['a', 'b']", piped.Result!.Repr);
         Assert.Equal("''", empty.Result!.Repr);
     }
+
+    [Fact]
+    public async Task Input_a_call_left_unread_does_not_reach_the_next_call()
+    {
+        await using var sandbox = await engine.CreateAsync("python");
+
+        var first = await sandbox.ExecuteAsync(new ExecutionRequest("import sys\nsys.stdin.readline()") { Stdin = "first\nleft over\n"u8.ToArray() });
+        var second = await sandbox.ExecuteAsync(new ExecutionRequest("sys.stdin.read()") { Stdin = "second\n"u8.ToArray() });
+
+        Assert.Equal("'first\\n'", first.Result!.Repr);
+        Assert.Equal("'second\\n'", second.Result!.Repr);
+    }
 }

@@ -153,6 +153,7 @@ def dispatch(op, data):
     request = json.loads(data) if data else {}
     if op in (OP_RUN_CELL, OP_RUN_HANDLER):
         _seed_once()
+        _reset_stdin()
     if op == OP_RUN_CELL:
         response = _run_cell(request)
     elif op == OP_RUN_HANDLER:
@@ -163,6 +164,11 @@ def dispatch(op, data):
     else:
         raise ValueError(f'unknown operation {op}')
     return _encode(response)
+
+
+def _reset_stdin():
+    """Gives each call a fresh reader of its own input: what an earlier call left buffered must not leak into it."""
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, 'rb', closefd=False)), encoding='utf-8', errors='surrogateescape')
 
 
 def failure(exc):
