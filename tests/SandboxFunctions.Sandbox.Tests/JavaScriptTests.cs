@@ -19,6 +19,24 @@ public sealed class JavaScriptTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Require_resolves_against_the_requiring_file_and_sees_edits_in_later_calls()
+    {
+        await using var sandbox = await engine.CreateAsync("javascript");
+        await sandbox.Workspace.WriteAsync("lib/index.js", "const helper = require('./helper');\nmodule.exports = { answer: () => helper.base * 2, config: require('../config.json') };"u8.ToArray());
+        await sandbox.Workspace.WriteAsync("lib/helper.js", "exports.base = 21;\nexports.self = require('./helper');"u8.ToArray());
+        await sandbox.Workspace.WriteAsync("config.json", "{\"name\": \"demo\"}"u8.ToArray());
+        await sandbox.Workspace.WriteAsync("lib/broken.js", "// line 1\n// line 2\nthrow new Error('from line 3');"u8.ToArray());
+
+        Assert.Equal("[ 42, 'demo', true ]", await sandbox.ValueAsync("const lib = require('./lib'); [lib.answer(), lib.config.name, require('./lib/helper.js').self.base === 21]"));
+        await sandbox.Workspace.WriteAsync("lib/helper.js", "exports.base = 50;"u8.ToArray());
+        Assert.Equal("100", await sandbox.ValueAsync("require('./lib').answer()"));
+
+        var broken = await sandbox.ExecuteAsync(new ExecutionRequest("require('./lib/broken.js')"));
+        Assert.Equal(ExecutionStatus.Error, broken.Status);
+        Assert.Contains(":3", broken.Error!.Traceback, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Console_goes_to_stdout_and_stderr_and_errors_carry_stacks()
     {
         await using var sandbox = await engine.CreateAsync("javascript");

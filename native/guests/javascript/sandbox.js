@@ -375,17 +375,40 @@
   }
 
   const commonModule = { exports: {} };
+
+  // Modules load afresh on each top-level require, so a later call sees edited files; within one load they are
+  // shared, so modules requiring each other (even in a cycle) see one instance, as in Node.
+  let loading = null;
+  function resolveModule(name, baseDir) {
+    let file = path.resolve(baseDir, name);
+    if (!fs.existsSync(file) && fs.existsSync(file + '.js')) file += '.js';
+    else if (fs.existsSync(file) && fs.statSync(file).isDirectory() && fs.existsSync(file + '/index.js')) file += '/index.js';
+    return file;
+  }
+
+  function requireFrom(baseDir) {
+    return (name) => {
+      if (!(name.startsWith('./') || name.startsWith('../') || name.startsWith('/'))) return builtin(name);
+      const file = resolveModule(name, baseDir);
+      const outermost = loading === null;
+      if (outermost) loading = new Map();
+      try {
+        if (loading.has(file)) return loading.get(file).exports;
+        if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'));
+        const module = { exports: {}, id: file, filename: file };
+        loading.set(file, module);
+        // The wrapper shares the module's first line, so line numbers in errors match the file.
+        const factory = (0, eval)('(function (module, exports, require, __filename, __dirname) {' + fs.readFileSync(file, 'utf8') + '\n})');
+        factory(module, module.exports, requireFrom(path.dirname(file)), file, path.dirname(file));
+        return module.exports;
+      } finally {
+        if (outermost) loading = null;
+      }
+    };
+  }
+
   function require(name) {
-    if (name.startsWith('./') || name.startsWith('../') || name.startsWith('/')) {
-      let file = path.resolve(name);
-      if (!fs.existsSync(file) && fs.existsSync(file + '.js')) file += '.js';
-      if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'));
-      const module = { exports: {} };
-      const source = fs.readFileSync(file, 'utf8');
-      new Function('module', 'exports', 'require', '__filename', '__dirname', source)(module, module.exports, require, file, path.dirname(file));
-      return module.exports;
-    }
-    return builtin(name);
+    return requireFrom(process.cwd())(name);
   }
 
   const queueMicrotask = globalThis.queueMicrotask ?? ((fn) => { Promise.resolve().then(fn); });
