@@ -17,5 +17,5 @@ public sealed class SandboxOptions
     /// <summary>Native stack of each guest thread; deep enough for the guests' own recursion limits.</summary>
     public int GuestStackBytes { get; set; } = 256 * 1024 * 1024;
 
-    internal string ResolveRuntimesPath() => RuntimesPath ?? Path.Combine(AppContext.BaseDirectory, "runtimes");
+    internal string ResolveRuntimesPath() => string.IsNullOrWhiteSpace(RuntimesPath) ? Path.Combine(AppContext.BaseDirectory, "runtimes") : RuntimesPath;
 }

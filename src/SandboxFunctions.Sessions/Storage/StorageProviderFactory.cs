@@ -16,7 +16,7 @@ public sealed record StorageDescription(string Kind, string Summary)
 /// Chooses the session store the way Azure Functions resolves a storage connection: the connection named
 /// <c>SessionStorage</c>, else <c>AzureWebJobsStorage</c>, else the embedded file store. A connection is either
 /// a connection string under its name, or identity-based settings under <c>&lt;name&gt;__*</c>
-/// (<c>accountName</c>; or <c>blobServiceUri</c> / <c>serviceUri</c>, <c>tableServiceUri</c>, <c>queueServiceUri</c>;
+/// (<c>accountName</c>; or <c>blobServiceUri</c>, <c>tableServiceUri</c>, <c>queueServiceUri</c>;
 /// optional <c>credential=managedidentity</c> and <c>clientId</c>).
 /// </summary>
 public static class StorageProviderFactory
@@ -25,7 +25,7 @@ public static class StorageProviderFactory
 
     public const string FallbackConnectionName = "AzureWebJobsStorage";
 
-    private static readonly string[] IdentitySettings = ["accountName", "blobServiceUri", "serviceUri", "tableServiceUri", "queueServiceUri", "credential", "clientId"];
+    private static readonly string[] IdentitySettings = ["accountName", "blobServiceUri", "tableServiceUri", "queueServiceUri", "credential", "clientId"];
 
     /// <summary>The store the configuration names, or the file store under <paramref name="dataPath"/>.</summary>
     /// <exception cref="InvalidOperationException">A connection is configured but incomplete or malformed; the message names the setting.</exception>
@@ -71,6 +71,14 @@ public static class StorageProviderFactory
         }
 
         var section = configuration.GetSection(connectionName);
+        if (!string.IsNullOrWhiteSpace(section["serviceUri"]))
+        {
+            // Functions triggers read <connection>__serviceUri as the endpoint of their own service, so for a
+            // connection that serves blobs, tables and a queue trigger it cannot mean one endpoint.
+            throw new InvalidOperationException(
+                $"{connectionName}__serviceUri is ambiguous: set {connectionName}__blobServiceUri, {connectionName}__tableServiceUri and {connectionName}__queueServiceUri, or {connectionName}__accountName.");
+        }
+
         return IdentitySettings.Any(key => !string.IsNullOrWhiteSpace(section[key])) ? FromIdentitySettings(connectionName, section) : null;
     }
 
@@ -120,7 +128,7 @@ public static class StorageProviderFactory
             throw Invalid(connectionName, "accountName", "a storage account name is 3-24 lowercase letters and digits");
         }
 
-        var blobUri = ExplicitUri("blobServiceUri") ?? ExplicitUri("serviceUri") ?? DerivedUri(accountName, null, "blob");
+        var blobUri = ExplicitUri("blobServiceUri") ?? DerivedUri(accountName, null, "blob");
         var tableUri = ExplicitUri("tableServiceUri") ?? DerivedUri(accountName, blobUri, "table");
         var queueUri = ExplicitUri("queueServiceUri") ?? DerivedUri(accountName, blobUri, "queue");
         if (blobUri is null || tableUri is null || queueUri is null)

@@ -104,9 +104,9 @@ public sealed class StorageProviderFactoryTests
     }
 
     [Fact]
-    public void Service_uri_is_the_blob_uri_and_the_other_services_follow_its_host()
+    public void The_blob_uri_alone_gives_the_other_services_on_its_host()
     {
-        var configuration = Settings(("SessionStorage:serviceUri", "https://myacct.blob.core.usgovcloudapi.net"));
+        var configuration = Settings(("SessionStorage:blobServiceUri", "https://myacct.blob.core.usgovcloudapi.net"));
 
         var account = AzureAccount(configuration);
 
@@ -114,6 +114,17 @@ public sealed class StorageProviderFactoryTests
         Assert.Equal(new Uri("https://myacct.blob.core.usgovcloudapi.net"), account.BlobServiceUri);
         Assert.Equal(new Uri("https://myacct.table.core.usgovcloudapi.net"), account.TableServiceUri);
         Assert.Equal(new Uri("https://myacct.queue.core.usgovcloudapi.net"), account.QueueServiceUri);
+    }
+
+    [Fact]
+    public void An_ambiguous_service_uri_is_refused_with_the_settings_to_use()
+    {
+        var configuration = Settings(("SessionStorage:serviceUri", "https://myacct.blob.core.windows.net"));
+
+        var error = Assert.Throws<InvalidOperationException>(() => StorageProviderFactory.Create(configuration, Path.GetTempPath(), TimeProvider.System));
+
+        Assert.Contains("SessionStorage__blobServiceUri", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SessionStorage__queueServiceUri", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

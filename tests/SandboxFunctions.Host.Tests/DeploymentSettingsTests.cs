@@ -1,0 +1,458 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Host.Configuration;
+using SandboxFunctions.Host.Endpoints;
+using SandboxFunctions.Host.Http;
+using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sessions;
+using SandboxFunctions.Sessions.Storage;
+using SandboxFunctions.Testing;
+using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Diagnostics;
+using SandboxFunctions.Tools.Jobs;
+using SandboxFunctions.Tools.Packages;
+
+namespace SandboxFunctions.Host.Tests;
+
+/// <summary>
+/// Keeps the settings catalog, the app's options, the Bicep templates, the sample local settings and the
+/// Functions metadata (host.json, functions/*/function.json) in agreement, so that none drifts unnoticed.
+/// </summary>
+public sealed partial class DeploymentSettingsTests
+{
+    private const string FlavorPlaceholder = "<flavor>";
+
+    /// <summary>The options the host binds from configuration, with their sections.</summary>
+    private static readonly (Type Type, string Section)[] BoundOptions =
+    [
+        (typeof(SandboxOptions), SandboxOptions.SectionName),
+        (typeof(WarmCacheOptions), SandboxOptions.SectionName),
+        (typeof(SessionStorageOptions), "Storage"),
+        (typeof(SessionStoreOptions), SessionStoreOptions.SectionName),
+        (typeof(SnapshotProtectionOptions), SnapshotProtectionOptions.SectionName),
+        (typeof(JobOptions), JobOptions.SectionName),
+        (typeof(McpHttpOptions), McpHttpOptions.SectionName),
+        (typeof(PackageIndexOptions), PackageIndexOptions.SectionName),
+        (typeof(TelemetryOptions), TelemetryOptions.SectionName),
+    ];
+
+    /// <summary>Settings of the Functions host itself, which the templates set but the app never reads.</summary>
+    private static readonly HashSet<string> PlatformSettings = new(StringComparer.Ordinal)
+    {
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__clientId",
+    };
+
+    /// <summary>Catalog entries whose default depends on the machine, so it is described rather than given.</summary>
+    private static readonly HashSet<string> DescribedDefaults = new(StringComparer.Ordinal) { "Sandbox__MaxConcurrentExecutions" };
+
+    /// <summary>Valid values, unlike the defaults, for string options whose validators or parsers need a specific shape.</summary>
+    private static readonly Dictionary<string, string> StringSamples = new(StringComparer.Ordinal)
+    {
+        ["Mcp__AllowedOrigins"] = "https://client.example",
+        ["Snapshots__SigningKey"] = Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray()),
+        ["Snapshots__EncryptionKey"] = Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray()),
+        ["Snapshots__PreviousKeys"] = Convert.ToBase64String(Enumerable.Repeat((byte)3, 32).ToArray()),
+        ["Packages__IndexUrl"] = "https://packages.example/simple/",
+        ["Sandbox__RuntimesPath"] = Path.Combine(Path.GetTempPath(), "sandbox-runtimes-sample"),
+        ["Storage__DataPath"] = Path.Combine(Path.GetTempPath(), "sandbox-data-sample"),
+    };
+
+    private static string FunctionsFolder => Path.Combine(TestPaths.RepositoryRoot, "functions");
+
+    private static string HostJsonPath => Path.Combine(TestPaths.RepositoryRoot, "host.json");
+
+    [Fact]
+    public void The_catalog_lists_exactly_the_settings_the_app_reads()
+    {
+        var read = SettingsTheAppReads();
+        var catalog = SettingsCatalog.All.Select(s => s.Name).ToList();
+
+        Assert.Equal(catalog.Count, catalog.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(read.SetEquals(catalog), $"""
+            The settings catalog and the app disagree.
+            Read by the app but not in SettingsCatalog: {string.Join(", ", read.Except(catalog, StringComparer.Ordinal))}
+            In SettingsCatalog but read by nothing: {string.Join(", ", catalog.Except(read, StringComparer.Ordinal))}
+            """);
+        Assert.All(SettingsCatalog.All, s => Assert.False(string.IsNullOrWhiteSpace(s.Description), $"{s.Name} has no description."));
+    }
+
+    [Fact]
+    public async Task The_options_listed_here_are_all_the_options_the_host_binds()
+    {
+        await using var app = CreateApp(new Dictionary<string, string?>());
+
+        // Every bound options type leaves an IConfigureOptions/IValidateOptions registration behind.
+        var ours = app.Services.GetRequiredService<RegisteredOptionsTypes>().Types
+            .Where(t => t.Assembly.GetName().Name!.StartsWith("SandboxFunctions.", StringComparison.Ordinal))
+            // Filled in from Auth__FunctionKeys in code, not bound from a section.
+            .Where(t => t != typeof(FunctionKeyAuthenticationOptions))
+            .ToHashSet();
+
+        var listed = BoundOptions.Select(b => b.Type).Append(typeof(FlavorOptions)).ToHashSet();
+        Assert.True(listed.SetEquals(ours), $"""
+            Options bound by the host but not listed in {nameof(BoundOptions)}: {string.Join(", ", ours.Except(listed).Select(t => t.Name))}
+            Listed but not bound: {string.Join(", ", listed.Except(ours).Select(t => t.Name))}
+            """);
+    }
+
+    [Fact]
+    public async Task Every_catalog_setting_of_an_option_reaches_that_option_through_the_host()
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var expectations = new List<(string Name, Func<IServiceProvider, object?> Read, object? Expected)>();
+
+        foreach (var (type, section) in BoundOptions)
+        {
+            var defaults = Activator.CreateInstance(type)!;
+            foreach (var property in SettableProperties(type))
+            {
+                var name = $"{section}__{property.Name}";
+                var (text, value) = SampleValue(name, property.PropertyType, property.GetValue(defaults));
+                settings[name.Replace("__", ":", StringComparison.Ordinal)] = text;
+                expectations.Add((name, services => property.GetValue(ResolveOptions(services, type)), value));
+            }
+        }
+
+        var flavorDefaults = new FlavorOptions().Flavors["small"];
+        foreach (var property in SettableProperties(typeof(FlavorSettings)))
+        {
+            var name = $"{FlavorOptions.SectionName}__small__{property.Name}";
+            var (text, value) = SampleValue(name, property.PropertyType, property.GetValue(flavorDefaults));
+            settings[name.Replace("__", ":", StringComparison.Ordinal)] = text;
+            expectations.Add((name, services => property.GetValue(services.GetRequiredService<IOptions<FlavorOptions>>().Value.Flavors["small"]), value));
+        }
+
+        await using var app = CreateApp(settings);
+        Assert.All(expectations, e => Assert.True(Equals(e.Expected, e.Read(app.Services)), $"{e.Name} did not reach its option."));
+    }
+
+    [Fact]
+    public void Catalog_defaults_are_the_defaults_of_the_options()
+    {
+        var entries = SettingsCatalog.All.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        foreach (var (type, section) in BoundOptions)
+        {
+            var defaults = Activator.CreateInstance(type)!;
+            foreach (var property in SettableProperties(type))
+            {
+                var entry = entries[$"{section}__{property.Name}"];
+                if (DescribedDefaults.Contains(entry.Name))
+                {
+                    continue;
+                }
+
+                var actual = property.GetValue(defaults);
+                if (entry.Default is null)
+                {
+                    Assert.True(actual is null, $"{entry.Name} has no default in the catalog but defaults to {actual}.");
+                    continue;
+                }
+
+                var bound = Activator.CreateInstance(type)!;
+                new ConfigurationBuilder().AddInMemoryCollection([new(property.Name, entry.Default)]).Build().Bind(bound);
+                var parsed = property.GetValue(bound);
+                Assert.True(Equals(actual, parsed), $"The catalog gives {entry.Name} the default '{entry.Default}', but the app's default is {actual}.");
+            }
+        }
+
+        var flavors = new FlavorOptions().Flavors;
+        foreach (var property in SettableProperties(typeof(FlavorSettings)))
+        {
+            var expected = string.Join(", ", flavors.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key} {property.GetValue(f.Value)}")));
+            Assert.Equal(expected, entries[$"{FlavorOptions.SectionName}__{FlavorPlaceholder}__{property.Name}"].Default);
+        }
+    }
+
+    [Fact]
+    public void Every_app_setting_in_the_templates_is_read_by_the_app_or_the_functions_host()
+    {
+        var names = TemplateAppSettings();
+        Assert.NotEmpty(names);
+
+        var unknown = names.Where(n => !PlatformSettings.Contains(n) && FindCatalogEntry(n) is null).ToList();
+        Assert.True(unknown.Count == 0, $"The templates set settings nothing reads: {string.Join(", ", unknown)}");
+
+        var hostOwned = SettingsCatalog.All.Where(s => s.SetByFunctionsHost).Select(s => s.Name);
+        Assert.Empty(names.Intersect(hostOwned, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_templates_set_every_setting_an_azure_deployment_needs()
+    {
+        var names = TemplateAppSettings();
+        var missing = SettingsCatalog.All.Where(s => s.RequiredInAzure && !names.Contains(s.Name)).Select(s => s.Name).ToList();
+
+        Assert.True(missing.Count == 0, $"Settings Azure deployments need but the templates do not set: {string.Join(", ", missing)}");
+        Assert.All(SettingsCatalog.All.Where(s => s.RequiredInAzure), s => Assert.True(s.Scope.HasFlag(SettingScope.FunctionsHost), $"{s.Name} is required in Azure but has no effect there."));
+    }
+
+    [Fact]
+    public void The_templates_create_the_tables_containers_and_queue_the_app_uses()
+    {
+        var template = ReadTemplates();
+
+        Assert.Equal(
+            new[] { SessionStore.TableName, JobStore.TableName, SignalStore.TableName, ExecutionHistory.TableName }.Order(),
+            TemplateList(template, "tableNames").Order());
+        Assert.Equal(new[] { SessionStore.ContainerName, JobStore.ContainerName }.Order(), TemplateList(template, "blobContainerNames").Order());
+        Assert.Equal([JobStore.QueueName], TemplateList(template, "queueNames"));
+    }
+
+    [Fact]
+    public async Task The_sample_local_settings_list_the_catalog_and_form_a_valid_configuration()
+    {
+        using var sample = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "local.settings.sample.json")));
+        var values = sample.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString(), StringComparer.Ordinal);
+
+        Assert.Equal("custom", values["FUNCTIONS_WORKER_RUNTIME"]);
+        var listed = values.Keys.Where(k => k != "FUNCTIONS_WORKER_RUNTIME").ToList();
+        var unknown = listed.Where(k => FindCatalogEntry(k) is not { } entry || !AppliesUnderTheHost(entry)).ToList();
+        Assert.True(unknown.Count == 0, $"The sample lists settings that are not in the catalog or have no effect under the Functions host: {string.Join(", ", unknown)}");
+
+        var missing = SettingsCatalog.All.Where(AppliesUnderTheHost).Where(s => !listed.Any(k => Matches(s.Name, k))).Select(s => s.Name).ToList();
+        Assert.True(missing.Count == 0, $"The sample leaves out: {string.Join(", ", missing)}");
+
+        // The same binding and validation the app runs at startup.
+        await using var app = CreateApp(values.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value));
+        foreach (var (type, _) in BoundOptions)
+        {
+            Assert.NotNull(ResolveOptions(app.Services, type));
+        }
+
+        Assert.NotEmpty(app.Services.GetRequiredService<IOptions<FlavorOptions>>().Value.Flavors);
+
+        static bool AppliesUnderTheHost(AppSetting setting) => setting.Scope.HasFlag(SettingScope.FunctionsHost) && !setting.SetByFunctionsHost;
+    }
+
+    [Fact]
+    public void The_functions_host_starts_an_executable_the_build_produces()
+    {
+        using var hostJson = JsonDocument.Parse(File.ReadAllText(HostJsonPath));
+        var handler = hostJson.RootElement.GetProperty("customHandler");
+        var executable = handler.GetProperty("description").GetProperty("defaultExecutablePath").GetString()!;
+
+        // The apphost carries the assembly's name; publishing puts it at the package root next to host.json.
+        Assert.Equal(typeof(Program).Assembly.GetName().Name, executable);
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(TestPaths.HostAssembly)!, executable)), $"The build output has no {executable} apphost.");
+
+        // Requests reach the app with their own paths: no /api prefix, no request/response envelope.
+        Assert.True(handler.GetProperty("enableProxyingHttpRequest").GetBoolean());
+        Assert.Equal(string.Empty, hostJson.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+    }
+
+    [Fact]
+    public void The_function_timeout_outlasts_the_longest_job_a_deployment_allows()
+    {
+        using var hostJson = JsonDocument.Parse(File.ReadAllText(HostJsonPath));
+        var functionTimeout = TimeSpan.Parse(hostJson.RootElement.GetProperty("functionTimeout").GetString()!, CultureInfo.InvariantCulture);
+
+        Assert.True(functionTimeout > TimeSpan.FromSeconds(new JobOptions().MaxTimeoutSeconds));
+        var templateMaximum = JobTimeoutMaximum().Match(ReadTemplates());
+        Assert.True(templateMaximum.Success, "The template's jobMaxTimeoutSeconds parameter has no @maxValue.");
+        Assert.True(functionTimeout > TimeSpan.FromSeconds(int.Parse(templateMaximum.Groups["max"].Value, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task Every_function_is_served_by_the_app_and_every_app_route_by_a_function()
+    {
+        var routes = await MappedRoutesBehindTheHostAsync();
+        var covered = new HashSet<(string Route, string Method)>();
+
+        foreach (var (name, trigger) in FunctionTriggers())
+        {
+            if (trigger.GetProperty("type").GetString() == "httpTrigger")
+            {
+                var route = trigger.GetProperty("route").GetString()!.Trim('/');
+                foreach (var method in trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()))
+                {
+                    Assert.True(routes.Contains((route, method)), $"functions/{name} forwards {method} /{route}, which the app does not map.");
+                    covered.Add((route, method));
+                }
+            }
+            else
+            {
+                // The host invokes every other trigger as POST /<function name>.
+                Assert.True(routes.Contains((name, "POST")), $"functions/{name} is invoked as POST /{name}, which the app does not map.");
+                covered.Add((name, "POST"));
+            }
+        }
+
+        var unreachable = routes.Except(covered).Select(r => $"{r.Method} /{r.Route}").ToList();
+        Assert.True(unreachable.Count == 0, $"The app maps routes no function forwards, so they are unreachable in Azure: {string.Join(", ", unreachable)}");
+    }
+
+    [Fact]
+    public void The_queue_trigger_reads_the_queue_the_app_writes_through_the_app_connection()
+    {
+        var queueTriggers = FunctionTriggers().Where(f => f.Trigger.GetProperty("type").GetString() == "queueTrigger").ToList();
+
+        var (_, trigger) = Assert.Single(queueTriggers);
+        Assert.Equal(JobStore.QueueName, trigger.GetProperty("queueName").GetString());
+        Assert.Equal(StorageProviderFactory.ConnectionName, trigger.GetProperty("connection").GetString());
+    }
+
+    /// <summary>Every setting name the app's code reads, derived from the options types and the constants that name the rest.</summary>
+    private static HashSet<string> SettingsTheAppReads()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (type, section) in BoundOptions)
+        {
+            names.UnionWith(SettableProperties(type).Select(p => $"{section}__{p.Name}"));
+        }
+
+        names.UnionWith(SettableProperties(typeof(FlavorSettings)).Select(p => $"{FlavorOptions.SectionName}__{FlavorPlaceholder}__{p.Name}"));
+
+        // Settings read by name are named by constants such as FunctionKeysSetting or CustomHandlerPortVariable.
+        names.UnionWith(typeof(Program).Assembly.GetTypes()
+            .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string) && (f.Name.EndsWith("Setting", StringComparison.Ordinal) || f.Name.EndsWith("Variable", StringComparison.Ordinal)))
+            .Select(f => ((string)f.GetRawConstantValue()!).Replace(":", "__", StringComparison.Ordinal)));
+
+        // ListenPlan reads "urls", which ASP.NET Core fills from ASPNETCORE_URLS (or --urls).
+        names.Add("ASPNETCORE_URLS");
+
+        names.Add(StorageProviderFactory.ConnectionName);
+        names.Add(StorageProviderFactory.FallbackConnectionName);
+        var identityKeys = (string[])typeof(StorageProviderFactory)
+            .GetField("IdentitySettings", BindingFlags.NonPublic | BindingFlags.Static)!
+            .GetValue(null)!;
+        names.UnionWith(identityKeys.Select(k => $"{StorageProviderFactory.ConnectionName}__{k}"));
+        return names;
+    }
+
+    private static IEnumerable<PropertyInfo> SettableProperties(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0);
+
+    /// <summary>A value different from the default, as configuration text and as the bound value.</summary>
+    private static (string Text, object Value) SampleValue(string name, Type type, object? defaultValue)
+    {
+        if (type == typeof(string))
+        {
+            var text = StringSamples.GetValueOrDefault(name) ?? $"sample-{name}";
+            Assert.NotEqual(defaultValue as string, text);
+            return (text, text);
+        }
+
+        return defaultValue switch
+        {
+            int i => ((i + 1).ToString(CultureInfo.InvariantCulture), i + 1),
+            long l => ((l + 1).ToString(CultureInfo.InvariantCulture), l + 1),
+            bool b => ((!b).ToString(CultureInfo.InvariantCulture), !b),
+            TimeSpan t => ((t + TimeSpan.FromSeconds(1)).ToString("c", CultureInfo.InvariantCulture), t + TimeSpan.FromSeconds(1)),
+            _ => throw new InvalidOperationException($"{name} has type {type.Name}; teach {nameof(SampleValue)} a value for it."),
+        };
+    }
+
+    private static object ResolveOptions(IServiceProvider services, Type optionsType)
+    {
+        var options = services.GetRequiredService(typeof(IOptions<>).MakeGenericType(optionsType));
+        return options.GetType().GetProperty(nameof(IOptions<object>.Value))!.GetValue(options)!;
+    }
+
+    /// <summary>The app as Program.cs composes it, with <paramref name="settings"/> as configuration; it is built, not started.</summary>
+    private static WebApplication CreateApp(IDictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        Compose("SandboxFunctions.Host.HostingExtensions", "AddSandboxHttpServer");
+        Compose("SandboxFunctions.Host.Telemetry.TelemetryExtensions", "AddSandboxTelemetry");
+
+        var optionsTypes = builder.Services
+            .Select(d => d.ServiceType)
+            .Where(t => t.IsGenericType && t.GetGenericTypeDefinition() is var definition
+                && (definition == typeof(IConfigureOptions<>) || definition == typeof(IValidateOptions<>) || definition == typeof(IOptionsChangeTokenSource<>)))
+            .Select(t => t.GetGenericArguments()[0])
+            .ToHashSet();
+        builder.Services.AddSingleton(new RegisteredOptionsTypes(optionsTypes));
+        return builder.Build();
+
+        void Compose(string typeName, string method) =>
+            typeof(Program).Assembly.GetType(typeName, throwOnError: true)!
+                .GetMethod(method, BindingFlags.Public | BindingFlags.Static)!
+                .Invoke(null, [builder]);
+    }
+
+    private static async Task<HashSet<(string Route, string Method)>> MappedRoutesBehindTheHostAsync()
+    {
+        await using var app = CreateApp(new Dictionary<string, string?>
+        {
+            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "7999",
+            ["Storage:DataPath"] = Directory.CreateTempSubdirectory("sandbox-data-").FullName,
+        });
+
+        // The same mapping calls Program.cs makes.
+        app.MapHealth();
+        app.MapMcp();
+        app.MapFunctionTriggers();
+
+        return ((IEndpointRouteBuilder)app).DataSources
+            .SelectMany(source => source.Endpoints)
+            .OfType<RouteEndpoint>()
+            .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? []).Select(method => (endpoint.RoutePattern.RawText!.Trim('/'), method)))
+            .ToHashSet();
+    }
+
+    private static List<(string Name, JsonElement Trigger)> FunctionTriggers() =>
+        [.. Directory.GetDirectories(FunctionsFolder)
+            .Where(folder => File.Exists(Path.Combine(folder, "function.json")))
+            .Select(folder =>
+            {
+                using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "function.json")));
+                var trigger = document.RootElement.GetProperty("bindings").EnumerateArray()
+                    .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+                return (Path.GetFileName(folder), trigger.Clone());
+            })];
+
+    private static string ReadTemplates() =>
+        string.Join('\n', Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "infra"), "*.bicep", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(File.ReadAllText));
+
+    /// <summary>The names of the one-line <c>{ name: '...', value: ... }</c> app setting entries in infra/**/*.bicep.</summary>
+    private static HashSet<string> TemplateAppSettings() =>
+        AppSettingEntry().Matches(ReadTemplates()).Select(m => m.Groups["name"].Value).ToHashSet(StringComparer.Ordinal);
+
+    private static List<string> TemplateList(string template, string variable)
+    {
+        var match = Regex.Match(template, $@"var {variable} = \[(?<items>[^\]]*)\]", RegexOptions.CultureInvariant);
+        Assert.True(match.Success, $"The templates declare no '{variable}' list.");
+        return [.. QuotedString().Matches(match.Groups["items"].Value).Select(m => m.Groups["value"].Value)];
+    }
+
+    /// <summary>
+    /// The catalog entry a concrete name belongs to. <c>&lt;flavor&gt;</c> matches any flavor name, and a Bicep
+    /// interpolation (<c>${...}</c>) matches any text, so <c>Flavors__${flavor.key}</c> matches the flavor settings.
+    /// </summary>
+    private static AppSetting? FindCatalogEntry(string name) => SettingsCatalog.All.FirstOrDefault(s => Matches(s.Name, name));
+
+    private static bool Matches(string catalogName, string name)
+    {
+        if (name.Contains("${", StringComparison.Ordinal))
+        {
+            var prefix = name[..name.IndexOf("${", StringComparison.Ordinal)];
+            return catalogName.StartsWith(prefix, StringComparison.Ordinal) && catalogName.Contains(FlavorPlaceholder, StringComparison.Ordinal);
+        }
+
+        var pattern = "^" + Regex.Escape(catalogName).Replace(Regex.Escape(FlavorPlaceholder), "[A-Za-z0-9_-]+", StringComparison.Ordinal) + "$";
+        return Regex.IsMatch(name, pattern, RegexOptions.CultureInvariant);
+    }
+
+    [GeneratedRegex(@"\{\s*name:\s*'(?<name>[^']+)'\s*,\s*value:", RegexOptions.CultureInvariant)]
+    private static partial Regex AppSettingEntry();
+
+    [GeneratedRegex(@"'(?<value>[^']*)'", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotedString();
+
+    [GeneratedRegex(@"@maxValue\((?<max>\d+)\)\s*param jobMaxTimeoutSeconds\b", RegexOptions.CultureInvariant)]
+    private static partial Regex JobTimeoutMaximum();
+
+    /// <summary>The options types registered before the container was built, kept for inspection.</summary>
+    private sealed record RegisteredOptionsTypes(IReadOnlySet<Type> Types);
+}
