@@ -71,6 +71,48 @@ public sealed partial class DeploymentSettingsTests
     private static string HostJsonPath => Path.Combine(TestPaths.RepositoryRoot, "host.json");
 
     [Fact]
+    public async Task The_readme_configuration_reference_is_the_catalog()
+    {
+        const string Start = "<!-- settings:start -->";
+        const string End = "<!-- settings:end -->";
+        var readme = await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var start = readme.IndexOf(Start, StringComparison.Ordinal);
+        var end = readme.IndexOf(End, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"README.md must hold the configuration reference between {Start} and {End}.");
+
+        var expected = RenderSettingsTable();
+        var actual = readme[(start + Start.Length)..end].Trim();
+
+        Assert.True(expected == actual, $"README.md's configuration reference differs from the settings catalog; replace it with:\n{expected}");
+    }
+
+    private static string RenderSettingsTable()
+    {
+        var rows = SettingsCatalog.All.Where(s => !s.SetByFunctionsHost).Select(s =>
+        {
+            var notes = new List<string>();
+            if (s.Scope == SettingScope.Standalone)
+            {
+                notes.Add("standalone only");
+            }
+            else if (s.Scope == SettingScope.FunctionsHost)
+            {
+                notes.Add("under the Functions host only");
+            }
+
+            if (s.RequiredInAzure)
+            {
+                notes.Add("set by the Azure template");
+            }
+
+            var description = s.Description.Replace("|", "\\|", StringComparison.Ordinal) + (notes.Count > 0 ? $" *({string.Join("; ", notes)})*" : string.Empty);
+            var defaultValue = s.Default is null ? "*(unset)*" : $"`{s.Default}`";
+            return $"| `{s.Name}` | {defaultValue} | {description} |";
+        });
+        return string.Join('\n', ["| Setting | Default | What it does |", "|---|---|---|", .. rows]);
+    }
+
+    [Fact]
     public void The_catalog_lists_exactly_the_settings_the_app_reads()
     {
         var read = SettingsTheAppReads();
