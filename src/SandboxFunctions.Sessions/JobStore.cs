@@ -119,6 +119,34 @@ public sealed class JobStore
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="change"/> to the job's latest stored state, reading it again and retrying when somebody
+    /// changed it meanwhile (a cancel, the worker's progress). Null when <paramref name="change"/> declines;
+    /// <see cref="JobGoneException"/> when the job was deleted with its session.
+    /// </summary>
+    public async Task<JobRecord?> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord?> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(change);
+        var current = job;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (change(current) is not { } next)
+            {
+                return null;
+            }
+
+            if (await TryUpdateAsync(next, cancellationToken).ConfigureAwait(false) is { } saved)
+            {
+                return saved;
+            }
+
+            current = await GetAsync(job.Owner, job.Id, cancellationToken).ConfigureAwait(false) ?? throw new JobGoneException(job.Id);
+        }
+
+        throw new InvalidOperationException($"Job {job.Id} kept changing while it was being updated.");
+    }
+
     /// <summary>Removes a session's jobs and their inputs.</summary>
     public async Task DeleteForSessionAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
     {
@@ -237,6 +265,9 @@ public sealed record JobRecord
 
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.TimedOut or JobStatus.Cancelled;
 }
+
+/// <summary>The job's record disappeared: its session was destroyed.</summary>
+public sealed class JobGoneException(string jobId) : Exception($"Job {jobId} no longer exists; its session was destroyed.");
 
 /// <summary>What a job runs: kept apart from the record because code may be larger than a table property.</summary>
 public sealed record JobInput(string Code, JsonElement? Event);

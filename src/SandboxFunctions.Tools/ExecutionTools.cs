@@ -52,7 +52,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         await using var stream = new OutputStreamer(progress);
         var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
         {
-            var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
             var request = new ExecutionRequest(code)
             {
                 Timeout = timeout,
@@ -84,21 +84,14 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
             }
 
             var kept = await ExecutionReports.KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
-            var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-            var changed = after.Where(f => !f.IsDirectory && !before.Contains(f)).ToList();
+            var changed = await changes.ListChangedAsync().ConfigureAwait(false);
             return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, ExecutionReports.KeptOutput)>((result, changed, kept), Commit: true, Executions: 1);
         }, cancellationToken).ConfigureAwait(false);
 
         var (execution, changedFiles, keptOutput) = outcome.Value;
         var info = ExecutionReports.Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
         await history.RecordAsync(owner, outcome.Record.Id, ExecutionKind.Execution, outcome.Record.Language, info.Status!, execution.Duration, code, execution.Stdout + execution.Stderr).ConfigureAwait(false);
-        var links = changedFiles.Select(f => new ResourceLinkBlock
-        {
-            Uri = WorkspaceResources.UriOf(outcome.Record.Id, f.Path),
-            Name = f.Path,
-            MimeType = WorkspaceResources.MimeTypeOf(f.Path),
-            Size = f.Size,
-        });
+        var links = WorkspaceResources.LinksTo(outcome.Record.Id, changedFiles);
         var summary = ExecutionReports.Summarize(info);
         return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);
     }

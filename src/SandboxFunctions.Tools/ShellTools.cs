@@ -69,7 +69,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
 
         var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
         {
-            var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
             var shell = new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout));
             ShellOutcome result;
             using (var activity = diagnostics.StartExecution(ExecutionKind.Command, current.Id, current.Language, current.Flavor, command))
@@ -87,12 +87,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
 
             // A command line that only read files leaves the session as it was, so there is nothing to save.
             var changedState = result.WorkspaceChanged || result.Executions > 0;
-            IReadOnlyList<WorkspaceEntry> changed = [];
-            if (changedState)
-            {
-                var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                changed = [.. after.Where(f => !f.IsDirectory && !before.Contains(f))];
-            }
+            var changed = changedState ? await changes.ListChangedAsync().ConfigureAwait(false) : [];
 
             return new SessionStep<(ShellOutcome, IReadOnlyList<WorkspaceEntry>)>((result, changed), Commit: changedState, Executions: result.Executions);
         }, cancellationToken).ConfigureAwait(false);
@@ -113,13 +108,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
             Error = outcome.SaveError ?? Describe(shellOutcome, record.Flavor, flavor.MaxTimeoutSeconds),
         };
 
-        var links = changedFiles.Select(f => new ResourceLinkBlock
-        {
-            Uri = WorkspaceResources.UriOf(outcome.Record.Id, f.Path),
-            Name = f.Path,
-            MimeType = WorkspaceResources.MimeTypeOf(f.Path),
-            Size = f.Size,
-        });
+        var links = WorkspaceResources.LinksTo(outcome.Record.Id, changedFiles);
         var summary = Summarize(info, outcome.Record.Language, shellOutcome);
         return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);
     }

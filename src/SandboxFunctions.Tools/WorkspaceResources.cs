@@ -21,6 +21,16 @@ public sealed class WorkspaceResources(SandboxSessions sessions)
     public static string UriOf(string sessionId, string path) =>
         $"{Prefix}{Uri.EscapeDataString(sessionId)}{WorkspaceSegment}{string.Join('/', SandboxWorkspace.Normalize(path)[(SandboxWorkspace.Root.Length + 1)..].Split('/').Select(Uri.EscapeDataString))}";
 
+    /// <summary>Resource links to files a call wrote, so clients fetch their content instead of receiving it inline.</summary>
+    public static IEnumerable<ContentBlock> LinksTo(string sessionId, IEnumerable<WorkspaceEntry> files) =>
+        files.Select(f => new ResourceLinkBlock
+        {
+            Uri = UriOf(sessionId, f.Path),
+            Name = f.Path,
+            MimeType = MimeTypeOf(f.Path),
+            Size = f.Size,
+        });
+
     public static string MimeTypeOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".txt" or ".log" or ".md" => "text/plain",

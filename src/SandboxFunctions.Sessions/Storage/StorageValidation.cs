@@ -257,6 +257,15 @@ internal static class StorageValidation
         }
     }
 
+    /// <summary>An optional condition, when given, must name a version as <see cref="Condition"/> requires.</summary>
+    public static void OptionalCondition(ETag? etag, string parameterName)
+    {
+        if (etag is { } value)
+        {
+            Condition(value, parameterName);
+        }
+    }
+
     public static void MessageText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

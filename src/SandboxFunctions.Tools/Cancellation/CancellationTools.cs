@@ -23,7 +23,14 @@ public sealed class CancellationTools(SandboxSessions sessions, RunningExecution
         if (record.LeasedTo(time.GetUtcNow()) is { } holder && await sessions.Guard(() => jobs.GetAsync(owner, holder, cancellationToken)).ConfigureAwait(false) is { IsFinished: false } job)
         {
             jobId = job.Id;
-            await sessions.Guard(() => jobs.TryUpdateAsync(job with { CancelRequested = true }, cancellationToken)).ConfigureAwait(false);
+            try
+            {
+                await sessions.Guard(() => jobs.UpdateAsync(job, j => j.IsFinished || j.CancelRequested ? null : j with { CancelRequested = true }, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (JobGoneException)
+            {
+                // Destroyed with its session meanwhile: nothing is left to cancel.
+            }
         }
 
         var text = "Cancel requested: a call running in session " + record.Id + (runningHere ? " was stopped" : " stops within about a second if one runs")

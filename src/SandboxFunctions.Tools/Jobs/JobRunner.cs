@@ -116,7 +116,7 @@ public sealed partial class JobRunner(
         {
             outcome = await sessions.UseAsync(job.Owner, job.SessionId, async (current, sandbox) =>
             {
-                running = await UpdateAsync(job, j => j.IsFinished || j.CancelRequested ? null : j with
+                running = await jobs.UpdateAsync(job, j => j.IsFinished || j.CancelRequested ? null : j with
                 {
                     Status = JobStatus.Running,
                     StartedAt = time.GetUtcNow(),
@@ -135,7 +135,7 @@ public sealed partial class JobRunner(
                     OnOutput = output.Write,
                 };
 
-                var before = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
                 ExecutionResult result;
                 monitor.Start(hold);
                 using (var activity = diagnostics.StartExecution(ExecutionKind.Job, current.Id, current.Language, current.Flavor, input.Code))
@@ -160,8 +160,7 @@ public sealed partial class JobRunner(
                 }
 
                 var kept = await ExecutionReports.KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
-                var after = await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                return new SessionStep<JobReport?>(new JobReport(result, [.. after.Where(f => !f.IsDirectory && !before.Contains(f))], kept), Commit: true, Executions: 1);
+                return new SessionStep<JobReport?>(new JobReport(result, await changes.ListChangedAsync().ConfigureAwait(false), kept), Commit: true, Executions: 1);
             }, stopping, hold).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsBusy(ex))
@@ -169,7 +168,7 @@ public sealed partial class JobRunner(
             await ReleaseAsync(job).ConfigureAwait(false);
             if (running is not null)
             {
-                await UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }).ConfigureAwait(false);
+                await jobs.UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }, CancellationToken.None).ConfigureAwait(false);
             }
 
             return RunOutcome.NotStarted;
@@ -200,7 +199,7 @@ public sealed partial class JobRunner(
             if (!cancelledByCaller && stopping.IsCancellationRequested)
             {
                 // This instance is shutting down; the job starts again elsewhere and this start does not count.
-                await UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }).ConfigureAwait(false);
+                await jobs.UpdateAsync(job, j => j with { Status = JobStatus.Queued, Attempts = Math.Max(0, j.Attempts - 1) }, CancellationToken.None).ConfigureAwait(false);
                 return RunOutcome.Interrupted;
             }
         }
@@ -255,7 +254,7 @@ public sealed partial class JobRunner(
         var finishedAt = time.GetUtcNow();
         var report = new JobReportDocument(info, info is null ? error : null);
         await jobs.SaveReportAsync(job, JsonSerializer.SerializeToUtf8Bytes(report, ToolJson.Options)).ConfigureAwait(false);
-        var finished = await UpdateAsync(job, j => j with
+        var finished = await jobs.UpdateAsync(job, j => j with
         {
             Status = status,
             FinishedAt = finishedAt,
@@ -267,28 +266,6 @@ public sealed partial class JobRunner(
         var duration = finished?.StartedAt is { } started ? finishedAt - started : TimeSpan.Zero;
         await history.RecordAsync(job.Owner, job.SessionId, ExecutionKind.Job, job.Language, ToolJson.Name(status), duration, job.CodePreview, info?.Stdout + info?.Stderr, job.Id).ConfigureAwait(false);
         LogFinished(logger, job.Id, status, duration.TotalMilliseconds);
-    }
-
-    /// <summary>Applies a change to the job's latest stored state, retrying over concurrent changes (e.g. a cancel); null when <paramref name="change"/> declines.</summary>
-    internal async Task<JobRecord?> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord?> change)
-    {
-        var current = job;
-        for (var attempt = 0; attempt < 10; attempt++)
-        {
-            if (change(current) is not { } next)
-            {
-                return null;
-            }
-
-            if (await jobs.TryUpdateAsync(next).ConfigureAwait(false) is { } saved)
-            {
-                return saved;
-            }
-
-            current = await jobs.GetAsync(job.Owner, job.Id).ConfigureAwait(false) ?? throw new JobGoneException(job.Id);
-        }
-
-        throw new InvalidOperationException($"Job {job.Id} kept changing while it was being updated.");
     }
 
     internal JobStore Store => jobs;
@@ -331,5 +308,3 @@ public sealed partial class JobRunner(
 /// <summary>What <c>get_job</c> shows once a job finished: the execution's full report, or why it never ran.</summary>
 internal sealed record JobReportDocument(ExecutionResultInfo? Execution, ToolError? Error);
 
-/// <summary>The job's record disappeared mid-run: its session was destroyed.</summary>
-public sealed class JobGoneException(string jobId) : Exception($"Job {jobId} no longer exists; its session was destroyed.");

@@ -129,18 +129,19 @@ public sealed class JobTools(SandboxSessions sessions, JobStore jobs, IOptions<J
     {
         var owner = Callers.GetOwner(context.User);
         var job = await GetAsync(owner, job_id, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; !job.IsFinished && !job.CancelRequested; attempt++)
+        try
         {
-            var change = job.Status == JobStatus.Queued
-                ? job with { CancelRequested = true, Status = JobStatus.Cancelled, FinishedAt = time.GetUtcNow(), ErrorCode = "CANCELLED" }
-                : job with { CancelRequested = true };
-            if (await sessions.Guard(() => jobs.TryUpdateAsync(change, cancellationToken)).ConfigureAwait(false) is { } saved)
-            {
-                job = saved;
-                break;
-            }
-
-            job = await GetAsync(owner, job_id, cancellationToken).ConfigureAwait(false);
+            // A queued job ends here; a running one is stopped by its worker, which sees the request.
+            job = await sessions.Guard(() => jobs.UpdateAsync(job, j => j.IsFinished || j.CancelRequested
+                ? null
+                : j.Status == JobStatus.Queued
+                    ? j with { CancelRequested = true, Status = JobStatus.Cancelled, FinishedAt = time.GetUtcNow(), ErrorCode = "CANCELLED" }
+                    : j with { CancelRequested = true }, cancellationToken)).ConfigureAwait(false)
+                ?? await GetAsync(owner, job_id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobGoneException)
+        {
+            throw ToolErrors.JobNotFound(job_id);
         }
 
         var info = JobInfo.From(job, report: null);

@@ -45,8 +45,8 @@ internal sealed class AzureBlobContainer : IBlobContainer
     {
         StorageValidation.BlobName(name);
         StorageValidation.Metadata(metadata);
-        ValidateOptionalCondition(ifMatch, nameof(ifMatch));
-        ValidateOptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
+        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
+        StorageValidation.OptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
         var conditions = new MatchConditions { IfMatch = ifMatch, IfNoneMatch = ifNoneMatch };
         var operation = Operation("Upload blob");
 
@@ -108,7 +108,7 @@ internal sealed class AzureBlobContainer : IBlobContainer
     public async Task<bool> DeleteAsync(string name, ETag? ifMatch = null, CancellationToken cancellationToken = default)
     {
         StorageValidation.BlobName(name);
-        ValidateOptionalCondition(ifMatch, nameof(ifMatch));
+        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
         var operation = Operation("Delete blob");
         using var message = CreateDeleteBlobRequest(name, new MatchConditions { IfMatch = ifMatch });
         var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
@@ -285,14 +285,6 @@ internal sealed class AzureBlobContainer : IBlobContainer
         foreach (var (name, value) in metadata)
         {
             request.Headers.SetValue(MetadataPrefix + name, value);
-        }
-    }
-
-    private static void ValidateOptionalCondition(ETag? etag, string parameterName)
-    {
-        if (etag is { } value)
-        {
-            StorageValidation.Condition(value, parameterName);
         }
     }
 

@@ -35,8 +35,8 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
     {
         StorageValidation.BlobName(name);
         StorageValidation.Metadata(metadata);
-        ValidateOptionalCondition(ifMatch, nameof(ifMatch));
-        ValidateOptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
+        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
+        StorageValidation.OptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
         RequireContainer("Upload blob");
         using var held = await writeLock.AcquireAsync(cancellationToken).ConfigureAwait(false);
         var path = BlobPath(name);
@@ -80,7 +80,7 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
     public async Task<bool> DeleteAsync(string name, ETag? ifMatch = null, CancellationToken cancellationToken = default)
     {
         StorageValidation.BlobName(name);
-        ValidateOptionalCondition(ifMatch, nameof(ifMatch));
+        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
         if (!Directory.Exists(directory))
         {
             return false;
@@ -178,14 +178,6 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
         await stream.ReadExactlyAsync(headerBytes, cancellationToken).ConfigureAwait(false);
         return JsonSerializer.Deserialize(headerBytes, FileStoreJsonContext.Default.BlobFileHeader)
             ?? throw new StorageException(StorageErrorKind.Failed, $"'{stream.Name}' has an empty header.");
-    }
-
-    private static void ValidateOptionalCondition(ETag? etag, string parameterName)
-    {
-        if (etag is { } value)
-        {
-            StorageValidation.Condition(value, parameterName);
-        }
     }
 
     private string BlobPath(string name) => Path.Combine(directory, FileEntityTable.Hash(name) + BlobExtension);
