@@ -30,7 +30,10 @@ public sealed class TelemetryTests
 
         var items = await ingestion.WaitForAsync(
             () => ingestion.JsonItems().ToList(),
-            all => all.Any(i => Metric(i) == "sandbox.execution.duration") && all.Any(i => Name(i) == "sandbox.execution"),
+            all => all.Any(i => Metric(i) == "sandbox.execution.duration")
+                && all.Any(i => Metric(i) == "sandbox.tool.calls")
+                && all.Any(i => Name(i) == "session.save")
+                && all.Any(e => Name(e) == "sandbox.execution" && all.Any(r => Type(r) == "RequestData" && OperationId(r) == OperationId(e))),
             server);
         Assert.All(items, i => Assert.Equal("11111111-2222-3333-4444-555555555555", i.GetProperty("iKey").GetString()));
         Assert.All(ingestion.Paths, p => Assert.Equal("/v2.1/track", p));
@@ -65,9 +68,11 @@ public sealed class TelemetryTests
 
         await client.OkAsync("execute_code", new { language = "javascript", code = $"const token = '{Secret}'; console.log(token)" });
 
+        // Spans and metrics leave in separate batches; only the execution span carries sandbox.status.
         await collector.WaitForAsync(
-            collector.AllText,
-            text => text.Contains("sandbox.execution.duration", StringComparison.Ordinal) && text.Contains("sandbox.execution", StringComparison.Ordinal),
+            () => (Traces: collector.TextOf("/v1/traces"), Metrics: collector.TextOf("/v1/metrics")),
+            sent => sent.Traces.Contains("sandbox.status", StringComparison.Ordinal)
+                && sent.Metrics.Contains("sandbox.execution.duration", StringComparison.Ordinal),
             server);
         Assert.Contains("/v1/traces", collector.Paths);
         Assert.Contains("/v1/metrics", collector.Paths);
