@@ -23,7 +23,7 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
             ["Flavors__small__MaxTimeoutSeconds"] = "2",
         });
         await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
-        const string Code = "import time\nprint('step 1', flush=True)\ntime.sleep(4)\nanswer = 6 * 7\nprint('step 2')\nanswer";
+        const string Code = "import time\nprint('step 1', flush=True)\ntime.sleep(8)\nanswer = 6 * 7\nprint('step 2')\nanswer";
         await client.FailsAsync("execute_code", new { code = Code, timeout_seconds = 10 }, "INVALID_TIMEOUT");
 
         var submitted = await client.OkAsync("submit_job", new { code = Code, timeout_seconds = 60 });
@@ -38,7 +38,7 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
 
         var done = await client.OkAsync("get_job", new { job_id = jobId, wait_seconds = 60 });
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
-        Assert.True(done.GetProperty("duration_ms").GetInt64() >= 4000);
+        Assert.True(done.GetProperty("duration_ms").GetInt64() >= 8000);
         var execution = done.GetProperty("execution");
         Assert.Equal(42, execution.GetProperty("result").GetProperty("json").GetInt32());
         Assert.Equal("step 1\nstep 2\n", execution.GetProperty("stdout").GetString());

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using ModelContextProtocol;
-using ModelContextProtocol.Protocol;
 using SandboxFunctions.Testing;
 
 namespace SandboxFunctions.Host.Tests;
@@ -18,13 +16,8 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         await using var second = await ToolClient.ConnectAsync(fixture.SecondServer.McpEndpoint, Key);
         var session = (await first.OkAsync("execute_code", new { code = "kept = 'saved before'" })).GetProperty("session_id").GetString()!;
 
-        var started = new TaskCompletionSource();
         var clock = Stopwatch.StartNew();
-        var loop = first.Client.CallToolAsync(
-            "execute_code",
-            Arguments(new { session_id = session, timeout_seconds = 100, code = "lost = 'set by the cancelled call'\nprint('running', flush=True)\nwhile True:\n    pass" }),
-            new Progress<ProgressNotificationValue>(_ => started.TrySetResult())).AsTask();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var loop = await first.StartAsync("execute_code", new { session_id = session, timeout_seconds = 100, code = "lost = 'set by the cancelled call'\nprint('running', flush=True)\nwhile True:\n    pass" });
 
         var cancel = await second.OkAsync("cancel_execution", new { session_id = session });
         var result = await loop.WaitAsync(TimeSpan.FromSeconds(60));
@@ -32,7 +25,7 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
 
         Assert.False(cancel.GetProperty("stopped_here").GetBoolean());
         Assert.True(result.IsError);
-        var structured = result.StructuredContent!.Value;
+        var structured = result.Structured;
         Assert.Equal("cancelled", structured.GetProperty("status").GetString());
         Assert.Equal("CANCELLED", structured.GetProperty("error").GetProperty("code").GetString());
         Assert.False(structured.GetProperty("state_saved").GetBoolean());
@@ -49,13 +42,7 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         var session = (await client.OkAsync("execute_code", new { language = "javascript", code = "var kept = 41;" })).GetProperty("session_id").GetString()!;
 
         using var abort = new CancellationTokenSource();
-        var started = new TaskCompletionSource();
-        var loop = client.Client.CallToolAsync(
-            "execute_code",
-            Arguments(new { session_id = session, timeout_seconds = 100, code = "kept = 0; console.log('running'); for (;;) {}" }),
-            new Progress<ProgressNotificationValue>(_ => started.TrySetResult()),
-            cancellationToken: abort.Token).AsTask();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var loop = await client.StartAsync("execute_code", new { session_id = session, timeout_seconds = 100, code = "kept = 0; console.log('running'); for (;;) {}" }, abort.Token);
 
         // Cancelling the token makes the official client send notifications/cancelled for the request.
         await abort.CancelAsync();
@@ -183,9 +170,6 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         Assert.True(completedAt - firstAt >= 1000, $"The first output arrived only {completedAt - firstAt} ms before the result.");
         Assert.Equal("'done'", step.GetProperty("result").GetProperty("structuredContent").GetProperty("result").GetProperty("repr").GetString());
     }
-
-    private static Dictionary<string, object?> Arguments(object arguments) =>
-        JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
 
     private static async Task<bool> Delay()
     {

@@ -99,8 +99,7 @@ public sealed class ErrorCodeTests(AzuriteServerFixture fixture) : IClassFixture
         await using var client = await fixture.ConnectAsync();
         var session = (await client.OkAsync("execute_code", new { code = "import time" })).GetProperty("session_id").GetString()!;
 
-        var slow = client.CallAsync("execute_code", new { session_id = session, code = "time.sleep(1.5)\n'slow done'" });
-        await Task.Delay(400);
+        var slow = await client.StartAsync("execute_code", new { session_id = session, code = "print('started', flush=True)\ntime.sleep(6)\n'slow done'" });
         await client.FailsAsync("execute_code", new { session_id = session, code = "1" }, "SESSION_BUSY");
 
         Assert.False((await slow).IsError);
@@ -114,8 +113,7 @@ public sealed class ErrorCodeTests(AzuriteServerFixture fixture) : IClassFixture
         var session = (await first.OkAsync("execute_code", new { code = "import time\nwinner = None" })).GetProperty("session_id").GetString()!;
         await second.OkAsync("execute_code", new { session_id = session, code = "warm = True" });
 
-        var slow = first.CallAsync("execute_code", new { session_id = session, code = "time.sleep(1.5)\nwinner = 'first'" });
-        await Task.Delay(400);
+        var slow = await first.StartAsync("execute_code", new { session_id = session, code = "print('started', flush=True)\ntime.sleep(6)\nwinner = 'first'" });
         await second.OkAsync("execute_code", new { session_id = session, code = "winner = 'second'" });
         var lost = await slow;
 
@@ -181,8 +179,7 @@ public sealed class ErrorCodeTests(AzuriteServerFixture fixture) : IClassFixture
         await client.FailsAsync("create_session", new { language = "python" }, "SESSION_LIMIT_REACHED");
         var full = await client.FailsAsync("write_file", new { session_id = first, path = "big.txt", content = new string('x', 1_500_000) }, "WORKSPACE_LIMIT");
 
-        var slow = client.CallAsync("execute_code", new { session_id = first, code = "time.sleep(1.5)" });
-        await Task.Delay(400);
+        var slow = await client.StartAsync("execute_code", new { session_id = first, code = "print('started', flush=True)\ntime.sleep(6)" });
         await client.FailsAsync("execute_code", new { session_id = second, code = "1" }, "SERVER_BUSY");
         await slow;
 

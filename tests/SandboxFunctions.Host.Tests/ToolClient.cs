@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -26,11 +27,27 @@ internal sealed class ToolClient : IAsyncDisposable
 
     public async Task<ToolCall> CallAsync(string tool, object? arguments = null, CancellationToken cancellationToken = default)
     {
-        var args = arguments is null
-            ? new Dictionary<string, object?>()
-            : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
-        var result = await Client.CallToolAsync(tool, args, cancellationToken: cancellationToken);
+        var result = await Client.CallToolAsync(tool, Arguments(arguments), cancellationToken: cancellationToken);
         return new ToolCall(result);
+    }
+
+    /// <summary>
+    /// Starts a call whose code prints before it does its long work, and returns once that output has streamed back:
+    /// from then on the call is known to be running, however slow the machine, so tests need not guess with delays.
+    /// </summary>
+    public async Task<Task<ToolCall>> StartAsync(string tool, object arguments, CancellationToken cancellationToken = default)
+    {
+        var printed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = Client.CallToolAsync(
+            tool,
+            Arguments(arguments),
+            new Progress<ProgressNotificationValue>(_ => printed.TrySetResult()),
+            cancellationToken: cancellationToken).AsTask();
+        await Task.WhenAny(printed.Task, call).WaitAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        Assert.True(printed.Task.IsCompleted, $"{tool} ended before it printed anything: {(call.IsCompletedSuccessfully ? new ToolCall(call.Result).Text : call.Exception?.Message)}");
+        return Completion(call);
+
+        static async Task<ToolCall> Completion(Task<CallToolResult> call) => new(await call);
     }
 
     /// <summary>Calls a tool that must succeed and returns its structured content.</summary>
@@ -55,6 +72,10 @@ internal sealed class ToolClient : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Client.DisposeAsync();
+
+    private static Dictionary<string, object?> Arguments(object? arguments) => arguments is null
+        ? []
+        : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
 }
 
 internal sealed record ToolCall(CallToolResult Result)
