@@ -89,6 +89,10 @@ internal static class ToolErrors
         "Retry in a few seconds.",
         "If it keeps failing, check the server's storage account and its health endpoint.");
 
+    public static ToolError JobNotHandled(string jobId, int deliveries) => new("JOB_NOT_HANDLED",
+        $"The server could not handle job '{jobId}': each of its {deliveries} attempts failed before the job could run or record its end (storage trouble, or its stored input was unreadable). The session kept its state from before the job.",
+        ["Submit the job again.", "If it keeps happening, check the server's storage account and its health endpoint."]);
+
     public static ToolFailureException ServerBusy(string message) => Fail("SERVER_BUSY", message,
         "Retry in a few seconds.");
 

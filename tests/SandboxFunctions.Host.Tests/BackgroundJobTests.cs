@@ -5,6 +5,7 @@ using System.Text.Json;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
 using SandboxFunctions.Testing;
+using SandboxFunctions.Tools.Jobs;
 
 namespace SandboxFunctions.Host.Tests;
 
@@ -150,13 +151,7 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         var queue = new FileStorageProvider(dataPath, TimeProvider.System).GetQueue(JobStore.QueueName);
         var message = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
 
-        // The shape the Functions host posts for a queue trigger whose binding is named "message".
-        var invocation = JsonSerializer.Serialize(new
-        {
-            Data = new { message = message.Text },
-            Metadata = new { DequeueCount = message.DequeueCount, Id = message.Id, sys = new { MethodName = "jobs" } },
-        });
-        using var response = await http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent(invocation, Encoding.UTF8, "application/json"));
+        using var response = await DeliverAsync(http, server, message, message.DequeueCount);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -171,6 +166,65 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         Assert.Contains("not a job", await notAJob.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var malformed = await http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent("""{"Metadata":{}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_job_that_cannot_be_handled_fails_on_its_last_delivery_and_the_next_job_of_its_session_runs()
+    {
+        var dataPath = Directory.CreateTempSubdirectory("sandbox-data-").FullName;
+        await using var server = await StartUnderFunctionsHostAsync(dataPath);
+        await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        var session = (await client.OkAsync("execute_code", new { code = "steps = []" })).GetProperty("session_id").GetString()!;
+        var broken = (await client.OkAsync("submit_job", new { session_id = session, code = "steps.append('broken')" })).GetProperty("job_id").GetString()!;
+        var next = (await client.OkAsync("submit_job", new { session_id = session, code = "steps.append('next')\nsteps" })).GetProperty("job_id").GetString()!;
+        var storage = new FileStorageProvider(dataPath, TimeProvider.System);
+        var messages = (await storage.GetQueue(JobStore.QueueName).ReceiveAsync(10, TimeSpan.FromMinutes(1))).ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
+
+        // A stored input that no longer parses fails every delivery, as storage trouble that never ends would.
+        var inputs = storage.GetContainer(JobStore.ContainerName);
+        await foreach (var blob in inputs.ListAsync(string.Empty))
+        {
+            if (blob.Name.EndsWith($"/{broken}.json", StringComparison.Ordinal))
+            {
+                await inputs.UploadAsync(blob.Name, "not json"u8.ToArray());
+            }
+        }
+
+        using (var early = await DeliverAsync(http, server, messages[broken], delivery: JobRunner.MaxDeliveries - 1))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, early.StatusCode);
+        }
+
+        Assert.Equal("queued", (await client.OkAsync("get_job", new { job_id = broken })).GetProperty("status").GetString());
+        using (var last = await DeliverAsync(http, server, messages[broken], delivery: JobRunner.MaxDeliveries))
+        {
+            Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        }
+
+        var failed = await client.OkAsync("get_job", new { job_id = broken });
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal("JOB_NOT_HANDLED", failed.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("Submit the job again.", failed.GetProperty("error").GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()));
+        using (var after = await DeliverAsync(http, server, messages[next], delivery: 1))
+        {
+            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        }
+
+        var done = await client.OkAsync("get_job", new { job_id = next });
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal("['next']", done.GetProperty("execution").GetProperty("result").GetProperty("repr").GetString());
+    }
+
+    /// <summary>Posts what the Functions host posts for a queue trigger whose binding is named "message".</summary>
+    private static Task<HttpResponseMessage> DeliverAsync(HttpClient http, ServerProcess server, QueueMessage message, long delivery)
+    {
+        var invocation = JsonSerializer.Serialize(new
+        {
+            Data = new { message = message.Text },
+            Metadata = new { DequeueCount = delivery, Id = message.Id, sys = new { MethodName = "jobs" } },
+        });
+        return http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent(invocation, Encoding.UTF8, "application/json"));
     }
 
     private static Task<ServerProcess> StartUnderFunctionsHostAsync(string dataPath) => ServerProcess.StartAsync(

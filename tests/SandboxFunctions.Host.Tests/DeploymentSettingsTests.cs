@@ -304,6 +304,14 @@ public sealed partial class DeploymentSettingsTests
     }
 
     [Fact]
+    public void The_host_delivers_a_job_message_as_often_as_the_runner_expects_before_giving_up()
+    {
+        using var hostJson = JsonDocument.Parse(File.ReadAllText(HostJsonPath));
+
+        Assert.Equal(JobRunner.MaxDeliveries, hostJson.RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("maxDequeueCount").GetInt32());
+    }
+
+    [Fact]
     public async Task Every_function_is_served_by_the_app_and_every_app_route_by_a_function()
     {
         var routes = await MappedRoutesBehindTheHostAsync();

@@ -32,8 +32,9 @@ public static class FunctionTriggerEndpoints
     }
 
     /// <summary>
-    /// A job's queue message: the host keeps it invisible while this runs and deletes it on success; a failure
-    /// (only storage trouble gets here) makes the host deliver it again, and poison-queue it after repeated failures.
+    /// A job's queue message: the host keeps it invisible while this runs and deletes it on success; a failure makes
+    /// the host deliver it again. The runner answers the last delivery by reporting the job failed, so the host's
+    /// poison queue never holds a job that still looks queued.
     /// </summary>
     private static async Task<IResult> RunJobAsync(HttpRequest request, JobRunner runner, CancellationToken cancellationToken)
     {
@@ -54,9 +55,20 @@ public static class FunctionTriggerEndpoints
             return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Dropped a queue message that is not a job: {ex.Message}"], null));
         }
 
-        await runner.ProcessAsync(message, cancellationToken);
+        await runner.ProcessAsync(message, DeliveryOf(invocation.RootElement), cancellationToken);
         return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Handled job {message.JobId}."], null));
     }
+
+    /// <summary>The host's count of deliveries of the message, in the invocation's metadata; 1 when it is missing.</summary>
+    private static long DeliveryOf(JsonElement invocation) =>
+        invocation.TryGetProperty("Metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object && metadata.TryGetProperty("DequeueCount", out var count)
+            ? count.ValueKind switch
+            {
+                JsonValueKind.Number when count.TryGetInt64(out var number) => number,
+                JsonValueKind.String when long.TryParse(count.GetString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) => number,
+                _ => 1,
+            }
+            : 1;
 
     internal sealed record InvocationResponse(
         [property: System.Text.Json.Serialization.JsonPropertyName("Outputs")] IReadOnlyDictionary<string, object?> Outputs,

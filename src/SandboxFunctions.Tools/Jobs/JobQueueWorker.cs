@@ -18,9 +18,6 @@ public sealed partial class JobQueueWorker(JobStore jobs, JobRunner runner, IOpt
     private static readonly TimeSpan IdleDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan StorageRetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>Deliveries of one message after which it is dropped as poison.</summary>
-    private const int MaxDeliveries = 5;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var slots = new SemaphoreSlim(options.Value.Concurrency);
@@ -96,20 +93,20 @@ public sealed partial class JobQueueWorker(JobStore jobs, JobRunner runner, IOpt
     /// <summary>False when the delivery should be retried (left in the queue to reappear).</summary>
     private async Task<bool> TryProcessAsync(QueueMessage message, CancellationToken stoppingToken)
     {
-        if (message.DequeueCount > MaxDeliveries)
+        JobMessage job;
+        try
         {
-            LogPoison(logger, message.Id, message.DequeueCount);
+            job = JobStore.ParseMessage(message.Text);
+        }
+        catch (JsonException ex)
+        {
+            LogNotAJob(logger, message.Id, ex.Message);
             return true;
         }
 
         try
         {
-            await runner.ProcessAsync(JobStore.ParseMessage(message.Text), stoppingToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (JsonException ex)
-        {
-            LogNotAJob(logger, message.Id, ex.Message);
+            await runner.ProcessAsync(job, message.DequeueCount, stoppingToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -147,9 +144,6 @@ public sealed partial class JobQueueWorker(JobStore jobs, JobRunner runner, IOpt
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving jobs failed: {Reason}; retrying shortly.")]
     private static partial void LogReceiveFailed(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Queue message {MessageId} was delivered {Count} times without being handled and is dropped.")]
-    private static partial void LogPoison(ILogger logger, string messageId, long count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped queue message {MessageId}, which is not a job: {Reason}")]
     private static partial void LogNotAJob(ILogger logger, string messageId, string reason);

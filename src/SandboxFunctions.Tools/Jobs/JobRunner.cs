@@ -26,20 +26,52 @@ public sealed partial class JobRunner(
 {
     private static readonly TimeSpan RetryBusyAfter = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Deliveries of one queue message, the first being 1, after which its job is reported failed rather than left
+    /// queued, where it would hold back every later job of its session. host.json's queues.maxDequeueCount matches it.
+    /// </summary>
+    public const int MaxDeliveries = 5;
+
     private JobOptions Options => options.Value;
 
-    /// <summary>Handles one delivery. Throws only when storage fails, so the delivery is retried.</summary>
-    public async Task ProcessAsync(JobMessage message, CancellationToken stopping)
+    /// <summary>
+    /// Handles one delivery of a message. Throws when the delivery should be made again: the job could not be
+    /// handled (storage trouble, say) and this was not yet the last delivery.
+    /// </summary>
+    public async Task ProcessAsync(JobMessage message, long delivery, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(message);
-        try
+        if (delivery <= MaxDeliveries)
         {
-            await ProcessDeliveryAsync(message, stopping).ConfigureAwait(false);
+            try
+            {
+                await ProcessDeliveryAsync(message, stopping).ConfigureAwait(false);
+                return;
+            }
+            catch (JobGoneException)
+            {
+                LogGone(logger, message.JobId);
+                return;
+            }
+            catch (Exception ex) when (delivery == MaxDeliveries && !(ex is OperationCanceledException && stopping.IsCancellationRequested))
+            {
+                LogLastDeliveryFailed(logger, message.JobId, delivery, ex);
+            }
         }
-        catch (JobGoneException)
+
+        await GiveUpAsync(message, stopping).ConfigureAwait(false);
+    }
+
+    private async Task GiveUpAsync(JobMessage message, CancellationToken stopping)
+    {
+        var job = await jobs.GetAsync(message.Owner, message.JobId, stopping).ConfigureAwait(false);
+        if (job is null || job.IsFinished)
         {
-            LogGone(logger, message.JobId);
+            return;
         }
+
+        await ReleaseAsync(job).ConfigureAwait(false);
+        await FinishAsync(job, JobStatus.Failed, ToolErrors.JobNotHandled(job.Id, MaxDeliveries), info: null, output: null).ConfigureAwait(false);
     }
 
     private async Task ProcessDeliveryAsync(JobMessage message, CancellationToken stopping)
@@ -291,6 +323,9 @@ public sealed partial class JobRunner(
     }
 
     private sealed record JobReport(ExecutionResult Result, IReadOnlyList<WorkspaceEntry> Changed, ExecutionReports.KeptOutput Kept);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} could not be handled on delivery {Delivery}, the last; it is reported failed.")]
+    private static partial void LogLastDeliveryFailed(ILogger logger, string jobId, long delivery, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was deleted with its session while it was being handled.")]
     private static partial void LogGone(ILogger logger, string jobId);
