@@ -41,6 +41,7 @@ public sealed class BundledPackagesTests(EngineFixture engine)
         { "tomli", "import tomli\ntomli.loads('a = 1')", "{'a': 1}" },
         { "tomlkit", "import tomlkit\ndoc = tomlkit.parse('a = 1 # kept')\ndoc['a'] = 2\ntomlkit.dumps(doc)", "'a = 2 # kept'" },
         { "toolz", "import toolz\ntoolz.pipe(3, lambda n: n + 1, str)", "'4'" },
+        { "tzdata", "from datetime import datetime\nfrom zoneinfo import ZoneInfo, available_timezones\n(str(datetime(2026, 7, 1, tzinfo=ZoneInfo('Europe/Paris')).utcoffset()), str(datetime(2026, 1, 1, tzinfo=ZoneInfo('America/Argentina/Buenos_Aires')).utcoffset()), {'Asia/Tokyo', 'UTC'} <= available_timezones())", "('2:00:00', '-1 day, 21:00:00', True)" },
         { "typing_extensions", "import typing_extensions\ntyping_extensions.Literal['a'].__args__", "('a',)" },
         { "Unidecode", "from unidecode import unidecode\nunidecode('Łódź')", "'Lodz'" },
         { "XlsxWriter", "import io, xlsxwriter\nbuf = io.BytesIO()\nwb = xlsxwriter.Workbook(buf)\nwb.add_worksheet().write('A1', 'x')\nwb.close()\nbuf.getvalue()[:2]", "b'PK'" },

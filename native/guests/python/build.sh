@@ -71,6 +71,10 @@ bundled_packages=(
   python3-yaml=6.0-3+b2
 )
 
+# The IANA time zone database, from Debian's tzdata, bundled as the tzdata package that zoneinfo
+# falls back to: the guest has no /usr/share/zoneinfo.
+tzdata_pin=tzdata=2026b-0+deb12u1
+
 say() { printf 'python guest: %s\n' "$*" >&2; }
 die() {
   say "error: $*"
@@ -528,6 +532,47 @@ main()
 EOF
 }
 
+# Lays out Debian's zoneinfo folder the way the tzdata wheel does: a package per folder with the
+# zone files as its resources, a "zones" list for zoneinfo.available_timezones(), and metadata
+# whose version is the PEP 440 form of the IANA release (2026b is 2026.2).
+write_tzdata_tool() {
+  cat >"$work/tzdata.py" <<'EOF'
+import os
+import sys
+
+source, site, release = sys.argv[1:]
+version = f'{release[:4]}.{ord(release[4:]) - ord("a") + 1}'
+package = os.path.join(site, 'tzdata')
+zones = []
+for dirpath, dirnames, filenames in os.walk(source):
+    rel = os.path.relpath(dirpath, source)
+    # posix/ and right/ repeat every zone; localtime and posixrules name the build host's zone.
+    dirnames[:] = sorted(d for d in dirnames if rel != '.' or d not in ('posix', 'right'))
+    target = os.path.normpath(os.path.join(package, 'zoneinfo', rel))
+    os.makedirs(target, exist_ok=True)
+    open(os.path.join(target, '__init__.py'), 'w').close()
+    for name in sorted(filenames):
+        if rel == '.' and name in ('localtime', 'posixrules'):
+            continue
+        with open(os.path.join(dirpath, name), 'rb') as f:
+            data = f.read()
+        with open(os.path.join(target, name), 'wb') as f:
+            f.write(data)
+        if data.startswith(b'TZif'):
+            zones.append(os.path.normpath(os.path.join(rel, name)).replace(os.sep, '/'))
+with open(os.path.join(package, '__init__.py'), 'w') as f:
+    f.write(f'IANA_VERSION = "{release}"\n__version__ = "{version}"\n')
+with open(os.path.join(package, 'zones'), 'w') as f:
+    f.writelines(z + '\n' for z in sorted(zones))
+metadata = os.path.join(site, f'tzdata-{version}.dist-info')
+os.makedirs(metadata)
+with open(os.path.join(metadata, 'METADATA'), 'w') as f:
+    f.write(f'Metadata-Version: 2.1\nName: tzdata\nVersion: {version}\n'
+            f'Summary: Provider of IANA time zone data (release {release})\n')
+print(f'tzdata-{version}.dist-info={version}')
+EOF
+}
+
 build_site_packages() {
   local out=$1 log=$work/site-packages.log
   local merged=$work/site-packages/dist-packages pin deb unpacked meta upstream
@@ -551,10 +596,18 @@ build_site_packages() {
   done
   # _yaml only re-exports PyYAML's C extension, which cannot run in the guest.
   rm -rf "$merged/_yaml"
+
+  deb=$(fetch_deb "$tzdata_pin")
+  logged "$log" dpkg-deb -x "$deb" "$work/site-packages/tzdata"
+  upstream=${tzdata_pin#*=}
+  write_tzdata_tool
+  versions+=("$(run_build_python "$work/tzdata.py" "$work/site-packages/tzdata/usr/share/zoneinfo" \
+    "$merged" "${upstream%%-*}" 2>>"$log")") || die "could not lay out the time zone database (see $log)"
+
   write_site_zip_tool
   logged "$log" run_build_python "$work/sitezip.py" "$merged" "$out/site-packages.zip" \
     "$out/site-packages.txt" "${versions[@]}"
-  [[ $(wc -l <"$out/site-packages.txt") -eq ${#bundled_packages[@]} ]] ||
+  [[ $(wc -l <"$out/site-packages.txt") -eq $((${#bundled_packages[@]} + 1)) ]] ||
     die "the bundled packages' metadata does not match their pins ($out/site-packages.txt)"
 }
 
@@ -651,8 +704,9 @@ stdlib_zip_dir=$(stage_dir stdlib-zip build_stdlib_zip "$(declare -f write_pyc_z
   "$native_python_dir" "$cpython_wasm_dir")
 run_stage "$stdlib_zip_dir" build_stdlib_zip "compiling the standard library into a zip…"
 
-site_packages_dir=$(stage_dir site-packages build_site_packages "$(declare -f fetch_deb write_site_zip_tool)" \
-  "${bundled_packages[*]}" "$native_python_dir")
+site_packages_dir=$(stage_dir site-packages build_site_packages \
+  "$(declare -f fetch_deb write_site_zip_tool write_tzdata_tool)" \
+  "${bundled_packages[*]} $tzdata_pin" "$native_python_dir")
 run_stage "$site_packages_dir" build_site_packages "compiling the bundled packages into a zip…"
 
 run_stage "$final_dir" link_guest "linking the python.wasm reactor…"
