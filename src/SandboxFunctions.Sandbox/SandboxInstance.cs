@@ -71,8 +71,7 @@ public sealed class SandboxInstance : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var snapshot = SnapshotCodec.Write(_context, _image, Runtime);
-            _checkpoint = SnapshotCodec.Read(snapshot, Runtime, _image);
+            (var snapshot, _checkpoint) = SnapshotCodec.Write(_context, _image, Runtime);
             return snapshot;
         }
         finally

@@ -17,7 +17,11 @@ internal static class SnapshotCodec
 
     private static ReadOnlySpan<byte> Magic => "SFSNAP"u8;
 
-    public static byte[] Write(GuestContext context, BaseImage image, RuntimeInfo runtime)
+    /// <summary>
+    /// The snapshot's bytes, and its body as <see cref="Read"/> would return it, so that a caller who keeps the state
+    /// as a rollback point need not decompress what it just compressed.
+    /// </summary>
+    public static (byte[] Snapshot, SnapshotContent Content) Write(GuestContext context, BaseImage image, RuntimeInfo runtime)
     {
         var memory = context.Instance.Memory;
         var current = memory.All();
@@ -35,8 +39,8 @@ internal static class SnapshotCodec
             header.Write(image.Fingerprint);
         }
 
-        using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var body = new BinaryWriter(compressed, Encoding.UTF8))
+        using var content = new MemoryStream();
+        using (var body = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
         {
             body.Write(memory.Pages);
             body.Write(globals.Length);
@@ -56,7 +60,13 @@ internal static class SnapshotCodec
             }
         }
 
-        return output.ToArray();
+        var bodyBytes = content.ToArray();
+        using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            compressed.Write(bodyBytes);
+        }
+
+        return (output.ToArray(), new SnapshotContent(bodyBytes));
     }
 
     /// <summary>Checks the header and decompresses the body; throws <see cref="SandboxException"/> for foreign or damaged data.</summary>
