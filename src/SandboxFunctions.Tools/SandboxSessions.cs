@@ -96,19 +96,32 @@ public sealed partial class SandboxSessions(
         JobHold? hold = null)
     {
         var jobId = hold?.JobId;
-        var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
-        var gate = _locks.GetOrAdd((owner, record.Id), static _ => new SemaphoreSlim(1, 1));
+        var key = (owner, sessionId);
+        var gate = _locks.GetOrAdd(key, static _ => new SemaphoreSlim(1, 1));
         if (!await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
-            throw record.LeasedTo(time.GetUtcNow()) is { } holder && holder != hold?.JobId
+            // Only the refusal needs the record, to say whether a job holds the session.
+            var current = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+            throw current.LeasedTo(time.GetUtcNow()) is { } holder && holder != jobId
                 ? ToolErrors.SessionHeldByJob(sessionId, holder)
                 : ToolErrors.SessionBusy(sessionId);
         }
 
         try
         {
-            // Re-read under the lock: the call that held it may have committed.
-            record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+            // Read under the lock, so the record is the one the previous call on this instance committed.
+            SessionRecord record;
+            try
+            {
+                record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ToolFailureException failure) when (failure.Error.Code == "SESSION_NOT_FOUND")
+            {
+                // Lock entries exist for live sessions only, however many unknown ids callers try.
+                _locks.TryRemove(new KeyValuePair<(string, string), SemaphoreSlim>(key, gate));
+                throw;
+            }
+
             if (record.LeasedTo(time.GetUtcNow()) is { } holder && holder != jobId)
             {
                 throw ToolErrors.SessionHeldByJob(sessionId, holder);

@@ -92,7 +92,7 @@ internal sealed class StorageScenario : IScenario
             return section
                 .Note("The session is Python after x = 1; every warm save follows an untimed x += 1, so each commit writes a new state.")
                 .Note("Cold load is timed as SessionStore does it (GetAsync, then the blob download and Unprotect of LoadSnapshotAsync), phase by phase; commit is SessionStore.CommitAsync.")
-                .Note("A tool call (SandboxSessions.UseAsync) reads the record twice before either path, once before and once after taking the session's lock: add two record reads to each path for a whole call.")
+                .Note("A tool call (SandboxSessions.UseAsync) reads the record once, under the session's lock, before either path: add one record read to the warm path for a whole call.")
                 .Note("The storage emulator runs on this machine over loopback HTTP; against Azure Storage each request adds a network round trip.")
                 .Build();
         }
