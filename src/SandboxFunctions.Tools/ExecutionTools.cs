@@ -95,59 +95,6 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         var summary = ExecutionReports.Summarize(info);
         return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);
     }
-
-    /// <summary>
-    /// Forwards output to the client as progress notifications while the code runs. The guest thread only
-    /// queues chunks; sending happens here, batched, so a chatty guest never waits on the network.
-    /// </summary>
-    private sealed class OutputStreamer : IAsyncDisposable
-    {
-        private readonly IProgress<ProgressNotificationValue>? _progress;
-        private readonly System.Threading.Channels.Channel<OutputChunk> _chunks = System.Threading.Channels.Channel.CreateBounded<OutputChunk>(
-            new System.Threading.Channels.BoundedChannelOptions(1024) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true });
-
-        private readonly Task _pump;
-        private int _sent;
-
-        public OutputStreamer(IProgress<ProgressNotificationValue>? progress)
-        {
-            _progress = progress;
-            _pump = progress is null ? Task.CompletedTask : Task.Run(PumpAsync);
-        }
-
-        public void Write(OutputChunk chunk) => _chunks.Writer.TryWrite(chunk);
-
-        public async ValueTask DisposeAsync()
-        {
-            _chunks.Writer.TryComplete();
-            await _pump.ConfigureAwait(false);
-        }
-
-        private async Task PumpAsync()
-        {
-            var reader = _chunks.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                var batch = new StringBuilder();
-                var stream = OutputKind.Stdout;
-                while (batch.Length < 16 * 1024 && reader.TryPeek(out var next) && (batch.Length == 0 || next.Kind == stream))
-                {
-                    reader.TryRead(out next);
-                    stream = next!.Kind;
-                    batch.Append(Encoding.UTF8.GetString(next.Data.Span));
-                }
-
-                if (batch.Length > 0)
-                {
-                    _progress!.Report(new ProgressNotificationValue
-                    {
-                        Progress = ++_sent,
-                        Message = stream == OutputKind.Stdout ? batch.ToString() : $"[stderr] {batch}",
-                    });
-                }
-            }
-        }
-    }
 }
 
 public sealed record ExecutionResultInfo

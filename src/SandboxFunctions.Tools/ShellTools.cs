@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using SandboxFunctions.Sandbox;
@@ -22,12 +23,14 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
         Syntax: pipes |, redirections > >> < 2> 2>&1 &> <<<, ; && ||, quotes and backslash escapes, variables (NAME=value, export, $NAME, ${NAME:-default}, $?), ~ and globs (* ? [...]). Not supported: $(...) and backquotes, arithmetic, subshells, if/for/while/case, functions, here-documents, background jobs; use python -c or node -e for logic.
         A non-zero exit_code is a normal result (stderr says why); `error` is set only when the command line could not be parsed or hit a limit (time, output, memory).
         Working directory starts at /workspace; variables and cd last for one call, files and interpreter state persist in the session.
+        With a progressToken, the command line's own output arrives as progress notifications while it runs (output into pipes and files arrives when it comes out of them).
         """)]
     public async Task<CallToolResult> ExecuteCommandAsync(
         RequestContext<CallToolRequestParams> context,
         [Description("The session whose workspace and interpreter the command line uses (create one with create_session or execute_code).")] string session_id,
         [Description("The command line, e.g. \"grep -c error logs/*.txt\" or \"python analyze.py data.csv | sort -k2 -n | head -5\".")] string command,
         [Description("Seconds the whole command line may run; python and node steps share it. Defaults to the flavor's default; list_runtimes shows the maximum.")] double? timeout_seconds = null,
+        IProgress<ProgressNotificationValue>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -67,10 +70,14 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
             ? (seconds > 0 && seconds <= flavor.MaxTimeoutSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTimeout(seconds, flavor.MaxTimeoutSeconds))
             : TimeSpan.FromSeconds(flavor.DefaultTimeoutSeconds);
 
+        await using var stream = new OutputStreamer(progress);
         var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
-            var shell = new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout));
+            var shell = new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout))
+            {
+                OnOutput = progress is null ? null : stream.Write,
+            };
             ShellOutcome result;
             using (var activity = diagnostics.StartExecution(ExecutionKind.Command, current.Id, current.Language, current.Flavor, command))
             await using (var running = await executions.StartAsync(owner, current.Id, context.JsonRpcRequest?.Id.ToString(), cancellationToken).ConfigureAwait(false))

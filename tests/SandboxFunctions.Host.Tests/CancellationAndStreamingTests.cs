@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ModelContextProtocol;
 using SandboxFunctions.Testing;
 
 namespace SandboxFunctions.Host.Tests;
@@ -171,9 +172,41 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         Assert.Equal("'done'", step.GetProperty("result").GetProperty("structuredContent").GetProperty("result").GetProperty("repr").GetString());
     }
 
+    [Fact]
+    public async Task A_command_line_streams_its_output_as_progress_while_it_runs()
+    {
+        await using var client = await ToolClient.ConnectAsync(fixture.Server.McpEndpoint, Key);
+        var session = (await client.OkAsync("create_session", new { language = "python" })).GetProperty("session_id").GetString()!;
+        var heard = new HeardProgress();
+
+        var result = await client.Client.CallToolAsync(
+            "execute_command",
+            new Dictionary<string, object?> { ["session_id"] = session, ["command"] = "echo first; python -c 'import time\ntime.sleep(1.5)\nprint(\"second\")'" },
+            heard);
+        var completedAt = heard.Clock.Elapsed;
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("first\nsecond\n", result.StructuredContent!.Value.GetProperty("stdout").GetString());
+        Assert.Equal("first\nsecond\n", string.Concat(heard.Messages.Select(m => m.Text)));
+        var first = heard.Messages.First(m => m.Text.Contains("first", StringComparison.Ordinal)).At;
+        Assert.True(completedAt - first >= TimeSpan.FromSeconds(1), $"The first line arrived only {(completedAt - first).TotalMilliseconds} ms before the result.");
+    }
+
     private static async Task<bool> Delay()
     {
         await Task.Delay(200);
         return true;
+    }
+
+    /// <summary>Progress notifications in the order they arrive, with when; recorded on the spot rather than posted elsewhere.</summary>
+    private sealed class HeardProgress : IProgress<ProgressNotificationValue>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Text, TimeSpan At)> _messages = new();
+
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public IReadOnlyList<(string Text, TimeSpan At)> Messages => [.. _messages];
+
+        public void Report(ProgressNotificationValue value) => _messages.Enqueue((value.Message ?? string.Empty, Clock.Elapsed));
     }
 }

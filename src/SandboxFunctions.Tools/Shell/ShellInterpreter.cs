@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using SandboxFunctions.Sandbox;
+using SandboxFunctions.Sandbox.Execution;
 
 namespace SandboxFunctions.Tools.Shell;
 
@@ -14,14 +15,17 @@ internal sealed class ShellInterpreter(SandboxInstance sandbox, ShellLimits limi
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>Receives the command line's own output (not what goes into pipes or files) as it is written.</summary>
+    public Action<OutputChunk>? OnOutput { get; init; }
+
     public async Task<ShellOutcome> RunAsync(ShellScript script, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(script);
         var started = Stopwatch.GetTimestamp();
         using var run = new ShellRun(sandbox, limits, _time, cancellationToken);
         var budget = new OutputBudget(limits.OutputHardLimitBytes);
-        var stdout = new CapturedOutput(limits.StdoutBytes, budget);
-        var stderr = new CapturedOutput(limits.StderrBytes, budget);
+        var stdout = new CapturedOutput(limits.StdoutBytes, budget, OutputKind.Stdout, OnOutput);
+        var stderr = new CapturedOutput(limits.StderrBytes, budget, OutputKind.Stderr, OnOutput);
         var state = new ShellState(run);
 
         var status = 0;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using SandboxFunctions.Sandbox.Execution;
 
 namespace SandboxFunctions.Tools.Shell;
 
@@ -62,10 +63,14 @@ internal sealed class BufferedOutput(long limit) : ShellOutput
     }
 }
 
-/// <summary>The command line's own stdout or stderr: keeps the first bytes for the result and counts the rest.</summary>
-internal sealed class CapturedOutput(long keep, OutputBudget budget) : ShellOutput
+/// <summary>
+/// The command line's own stdout or stderr: keeps the first bytes for the result, counts the rest, and passes
+/// everything on to <paramref name="live"/> (the caller's progress stream) as it is written.
+/// </summary>
+internal sealed class CapturedOutput(long keep, OutputBudget budget, OutputKind kind, Action<OutputChunk>? live = null) : ShellOutput
 {
     private readonly ArrayBufferWriter<byte> _kept = new();
+    private long _sentAhead;
 
     public long TotalBytes { get; private set; }
 
@@ -81,6 +86,28 @@ internal sealed class CapturedOutput(long keep, OutputBudget budget) : ShellOutp
 
         TotalBytes += data.Length;
         budget.Spend(data.Length);
+        if (live is not null)
+        {
+            var alreadySent = (int)Math.Min(Interlocked.Read(ref _sentAhead), data.Length);
+            Interlocked.Add(ref _sentAhead, -alreadySent);
+            if (alreadySent < data.Length)
+            {
+                live(new OutputChunk(kind, data[alreadySent..].ToArray()));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Passes on output of a script while it runs, from the guest's thread. The same bytes reach <see cref="Write"/>
+    /// once the script is over, in order; they are kept and counted then, but not sent again.
+    /// </summary>
+    public void SendAhead(ReadOnlySpan<byte> data)
+    {
+        if (live is not null)
+        {
+            Interlocked.Add(ref _sentAhead, data.Length);
+            live(new OutputChunk(kind, data.ToArray()));
+        }
     }
 
     /// <summary>The kept text, cut on a character boundary when it was truncated.</summary>

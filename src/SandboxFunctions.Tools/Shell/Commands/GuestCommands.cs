@@ -374,7 +374,7 @@ internal static partial class GuestCommands
             context.Run.ThrowIfOutOfTime();
         }
 
-        var recorder = new OutputRecorder(context.Run.Limits.PipeBytes, hideExitInTimer ? ExitInTimer : null);
+        var recorder = new OutputRecorder(context.Run.Limits.PipeBytes, hideExitInTimer ? ExitInTimer : null, context.Stdout as CapturedOutput, context.Stderr as CapturedOutput);
         var request = new ExecutionRequest(code)
         {
             Timeout = timeout ?? remaining,
@@ -424,9 +424,10 @@ internal static partial class GuestCommands
     /// <summary>
     /// Collects a run's output in order, on the guest's thread, to pass on once the run is over. Consecutive writes
     /// to one stream are kept as one run of bytes, so a script that prints a million lines costs no more than its text.
+    /// Output bound for the command line's own stdout or stderr is also sent ahead live as the script writes it.
     /// </summary>
     /// <param name="hiddenErrorPrefix">Error output starting with these bytes is left out.</param>
-    private sealed class OutputRecorder(long limit, byte[]? hiddenErrorPrefix)
+    private sealed class OutputRecorder(long limit, byte[]? hiddenErrorPrefix, CapturedOutput? liveStdout, CapturedOutput? liveStderr)
     {
         private readonly Lock _gate = new();
         private readonly ArrayBufferWriter<byte> _data = new();
@@ -457,6 +458,7 @@ internal static partial class GuestCommands
                 }
 
                 _data.Write(data);
+                (chunk.Kind == OutputKind.Stderr ? liveStderr : liveStdout)?.SendAhead(data);
                 if (_runs.Count > 0 && _runs[^1].Kind == chunk.Kind)
                 {
                     _runs[^1] = (chunk.Kind, _runs[^1].Length + data.Length);
