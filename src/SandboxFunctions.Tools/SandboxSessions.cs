@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,12 @@ public sealed partial class SandboxSessions(
     ILogger<SandboxSessions> logger)
 {
     private const int MinTtlSeconds = 60;
-    private readonly ConcurrentDictionary<(string Owner, string SessionId), SemaphoreSlim> _locks = new();
+
+    /// <summary>
+    /// Sessions a call on this instance is using. A second call is refused rather than queued, so a set is the
+    /// whole lock, and it holds only sessions in use: nothing accumulates for sessions that expire or never existed.
+    /// </summary>
+    private readonly HashSet<(string Owner, string SessionId)> _inUse = [];
 
     public IReadOnlyDictionary<string, FlavorSettings> Flavors => flavors.Value.Flavors;
 
@@ -97,8 +101,13 @@ public sealed partial class SandboxSessions(
     {
         var jobId = hold?.JobId;
         var key = (owner, sessionId);
-        var gate = _locks.GetOrAdd(key, static _ => new SemaphoreSlim(1, 1));
-        if (!await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        bool entered;
+        lock (_inUse)
+        {
+            entered = _inUse.Add(key);
+        }
+
+        if (!entered)
         {
             // Only the refusal needs the record, to say whether a job holds the session.
             var current = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
@@ -109,18 +118,8 @@ public sealed partial class SandboxSessions(
 
         try
         {
-            // Read under the lock, so the record is the one the previous call on this instance committed.
-            SessionRecord record;
-            try
-            {
-                record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ToolFailureException failure) when (failure.Error.Code == "SESSION_NOT_FOUND")
-            {
-                // Lock entries exist for live sessions only, however many unknown ids callers try.
-                _locks.TryRemove(new KeyValuePair<(string, string), SemaphoreSlim>(key, gate));
-                throw;
-            }
+            // Read once the session is ours, so the record is the one the previous call on this instance committed.
+            var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
 
             if (record.LeasedTo(time.GetUtcNow()) is { } holder && holder != jobId)
             {
@@ -172,7 +171,10 @@ public sealed partial class SandboxSessions(
         }
         finally
         {
-            gate.Release();
+            lock (_inUse)
+            {
+                _inUse.Remove(key);
+            }
         }
     }
 
@@ -239,7 +241,6 @@ public sealed partial class SandboxSessions(
         var record = await GetAsync(owner, sessionId, cancellationToken).ConfigureAwait(false);
         await cache.RemoveAsync(owner, record.Id).ConfigureAwait(false);
         await Guard(() => store.DeleteAsync(record, cancellationToken)).ConfigureAwait(false);
-        _locks.TryRemove((owner, record.Id), out _);
     }
 
     /// <summary>A new session holding a copy of the whole state of another: interpreter memory and files.</summary>
