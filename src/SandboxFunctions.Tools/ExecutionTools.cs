@@ -36,21 +36,11 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         CancellationToken cancellationToken = default)
     {
         var owner = Callers.GetOwner(context.User);
-        var record = session_id is null
-            ? await sessions.CreateAsync(owner, language ?? "python", null, flavor, null, cancellationToken).ConfigureAwait(false)
-            : await sessions.GetAsync(owner, session_id, cancellationToken).ConfigureAwait(false);
-        if (language is not null && !string.Equals(language, record.Language, StringComparison.OrdinalIgnoreCase))
-        {
-            throw ToolErrors.LanguageMismatch(record.Id, record.Language, language);
-        }
-
-        var flavorSettings = sessions.GetFlavor(record.Flavor);
-        var timeout = timeout_seconds is { } seconds
-            ? (seconds > 0 && seconds <= flavorSettings.MaxTimeoutSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTimeout(seconds, flavorSettings.MaxTimeoutSeconds))
-            : TimeSpan.FromSeconds(flavorSettings.DefaultTimeoutSeconds);
+        var sessionId = session_id ?? (await sessions.CreateAsync(owner, language ?? "python", null, flavor, null, cancellationToken).ConfigureAwait(false)).Id;
+        var timeout = TimeSpan.Zero;
 
         await using var stream = new OutputStreamer(progress);
-        var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
+        var outcome = await sessions.UseAsync(owner, sessionId, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
             var request = new ExecutionRequest(code)
@@ -86,7 +76,15 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
             var kept = await ExecutionReports.KeepFullOutputAsync(sandbox, result, current.ExecutionCount + 1).ConfigureAwait(false);
             var changed = await changes.ListChangedAsync().ConfigureAwait(false);
             return new SessionStep<(ExecutionResult, IReadOnlyList<WorkspaceEntry>, ExecutionReports.KeptOutput)>((result, changed, kept), Commit: true, Executions: 1);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, admit: current =>
+        {
+            if (language is not null && !string.Equals(language, current.Language, StringComparison.OrdinalIgnoreCase))
+            {
+                throw ToolErrors.LanguageMismatch(current.Id, current.Language, language);
+            }
+
+            timeout = sessions.TimeoutFor(current, timeout_seconds);
+        }).ConfigureAwait(false);
 
         var (execution, changedFiles, keptOutput) = outcome.Value;
         var info = ExecutionReports.Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);

@@ -87,17 +87,29 @@ public sealed partial class SandboxSessions(
     public IGuestRuntime GetRuntime(string language) =>
         runtimes.TryGet(language, out var runtime) ? runtime : throw ToolErrors.UnsupportedLanguage(language, runtimes.Runtimes.Select(r => r.Language));
 
+    /// <summary>The timeout a call asked for, checked against the maximum of its session's flavor, or that flavor's default.</summary>
+    public TimeSpan TimeoutFor(SessionRecord record, double? requestedSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var flavor = GetFlavor(record.Flavor);
+        return requestedSeconds is { } seconds
+            ? (seconds > 0 && seconds <= flavor.MaxTimeoutSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTimeout(seconds, flavor.MaxTimeoutSeconds))
+            : TimeSpan.FromSeconds(flavor.DefaultTimeoutSeconds);
+    }
+
     /// <summary>
     /// Runs an operation on the session's live sandbox and commits the state it leaves when <paramref name="operation"/> asks to.
     /// A session a background job holds runs only that job; everything else is refused as busy. A job passes
-    /// <paramref name="hold"/> to take the session for itself first.
+    /// <paramref name="hold"/> to take the session for itself first. <paramref name="admit"/> sees the record before the
+    /// sandbox is loaded and throws to refuse the call, so a call checked against its session costs no extra read.
     /// </summary>
     public async Task<SessionOutcome<T>> UseAsync<T>(
         string owner,
         string sessionId,
         Func<SessionRecord, SandboxInstance, Task<SessionStep<T>>> operation,
         CancellationToken cancellationToken,
-        JobHold? hold = null)
+        JobHold? hold = null,
+        Action<SessionRecord>? admit = null)
     {
         var jobId = hold?.JobId;
         var key = (owner, sessionId);
@@ -126,6 +138,7 @@ public sealed partial class SandboxSessions(
                 throw ToolErrors.SessionHeldByJob(sessionId, holder);
             }
 
+            admit?.Invoke(record);
             if (hold is not null)
             {
                 record = await HoldAsync(record, hold).ConfigureAwait(false);

@@ -64,14 +64,10 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
         }
 
         var owner = Callers.GetOwner(context.User);
-        var record = await sessions.GetAsync(owner, session_id, cancellationToken).ConfigureAwait(false);
-        var flavor = sessions.GetFlavor(record.Flavor);
-        var timeout = timeout_seconds is { } seconds
-            ? (seconds > 0 && seconds <= flavor.MaxTimeoutSeconds ? TimeSpan.FromSeconds(seconds) : throw ToolErrors.InvalidTimeout(seconds, flavor.MaxTimeoutSeconds))
-            : TimeSpan.FromSeconds(flavor.DefaultTimeoutSeconds);
+        var timeout = TimeSpan.Zero;
 
         await using var stream = new OutputStreamer(progress);
-        var outcome = await sessions.UseAsync(owner, record.Id, async (current, sandbox) =>
+        var outcome = await sessions.UseAsync(owner, session_id, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
             var shell = new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout))
@@ -97,7 +93,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
             var changed = changedState ? await changes.ListChangedAsync().ConfigureAwait(false) : [];
 
             return new SessionStep<(ShellOutcome, IReadOnlyList<WorkspaceEntry>)>((result, changed), Commit: changedState, Executions: result.Executions);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, admit: current => timeout = sessions.TimeoutFor(current, timeout_seconds)).ConfigureAwait(false);
 
         var (shellOutcome, changedFiles) = outcome.Value;
         await history.RecordAsync(owner, outcome.Record.Id, ExecutionKind.Command, outcome.Record.Language, StatusOf(shellOutcome), shellOutcome.Duration, command, shellOutcome.Stdout.Text + shellOutcome.Stderr.Text).ConfigureAwait(false);
@@ -112,7 +108,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
             StderrTruncated = shellOutcome.Stderr.Truncated,
             DurationMs = (long)shellOutcome.Duration.TotalMilliseconds,
             FilesChanged = [.. changedFiles.Select(f => new WorkspaceFileInfo(f.Path, f.Size, WorkspaceResources.UriOf(outcome.Record.Id, f.Path)))],
-            Error = outcome.SaveError ?? Describe(shellOutcome, record.Flavor, flavor.MaxTimeoutSeconds),
+            Error = outcome.SaveError ?? Describe(shellOutcome, outcome.Record.Flavor, sessions.GetFlavor(outcome.Record.Flavor).MaxTimeoutSeconds),
         };
 
         var links = WorkspaceResources.LinksTo(outcome.Record.Id, changedFiles);
