@@ -92,6 +92,25 @@ public sealed class JavaScriptTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Process_chdir_moves_the_directory_relative_paths_resolve_against_for_later_calls_too()
+    {
+        await using var sandbox = await engine.CreateAsync("javascript");
+        await sandbox.Workspace.WriteAsync("reports/q1.txt", "first quarter"u8.ToArray());
+
+        await sandbox.ValueAsync("process.chdir('reports')");
+
+        Assert.Equal("'/workspace/reports'", await sandbox.ValueAsync("process.cwd()"));
+        Assert.Equal("'first quarter'", await sandbox.ValueAsync("fs.readFileSync('q1.txt', 'utf8')"));
+        Assert.Equal("'/workspace/reports/q2.txt'", await sandbox.ValueAsync("fs.writeFileSync('q2.txt', 'x'); path.resolve('q2.txt')"));
+        Assert.True((await sandbox.Workspace.ReadAsync("reports/q2.txt")).Length == 1);
+        var missing = await sandbox.RunAsync("process.chdir('/workspace/nowhere')");
+        var file = await sandbox.RunAsync("process.chdir('q1.txt')");
+        Assert.Contains("ENOENT", missing.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("ENOTDIR", file.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("'/workspace/reports'", await sandbox.ValueAsync("process.chdir('..'); process.chdir('./reports'); process.cwd()"));
+    }
+
+    [Fact]
     public async Task Handler_mode_awaits_async_handlers_in_scripts_and_modules()
     {
         await using var sandbox = await engine.CreateAsync("javascript");

@@ -221,7 +221,8 @@
     return utf8.encode(String(data));
   }
 
-  const cwd = '/workspace';
+  // The working directory relative paths resolve against; process.chdir moves it, and it stays with the session.
+  let cwd = '/workspace';
   const path = {
     sep: '/',
     delimiter: ':',
@@ -355,6 +356,15 @@
     version: 'v0.0.0-quickjs',
     versions: {},
     cwd: () => cwd,
+    chdir(dir) {
+      const target = path.resolve(String(dir));
+      if (!fs.statSync(target).isDirectory()) {
+        const error = new Error(`ENOTDIR: not a directory, chdir '${cwd}' -> '${target}'`);
+        error.code = 'ENOTDIR';
+        throw error;
+      }
+      cwd = target;
+    },
     exit: (code = 0) => { throw new ProcessExit(code); },
     hrtime: Object.assign(() => { const ns = BigInt(Math.round(performance.now() * 1e6)); return [Number(ns / 1000000000n), Number(ns % 1000000000n)]; }, { bigint: () => BigInt(Math.round(performance.now() * 1e6)) }),
     nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),

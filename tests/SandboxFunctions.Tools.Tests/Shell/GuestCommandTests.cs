@@ -108,6 +108,21 @@ public sealed class GuestCommandTests(ShellFixture fixture)
     }
 
     [Fact]
+    public async Task Node_runs_in_the_shells_directory_and_leaves_the_sessions_as_it_was()
+    {
+        await using var sandbox = await fixture.CreateAsync("javascript");
+        await sandbox.WriteAsync("tools/data.txt", "from tools\n");
+        await sandbox.WriteAsync("tools/show.js", "console.log(process.cwd(), fs.readFileSync('data.txt', 'utf8').trim(), __dirname);\n");
+
+        var outcome = await sandbox.ShellAsync("cd tools && node show.js && node -e 'console.log(process.cwd(), fs.existsSync(\"data.txt\"))'");
+        var after = await sandbox.ExecuteAsync(new ExecutionRequest("process.cwd()"));
+
+        Assert.Equal("/workspace/tools from tools /workspace/tools\n/workspace/tools true\n", outcome.Stdout.Text);
+        Assert.Equal(string.Empty, outcome.Stderr.Text);
+        Assert.Equal("'/workspace'", after.Result?.Repr);
+    }
+
+    [Fact]
     public async Task Node_runs_es_modules_every_time_with_their_imports()
     {
         await using var sandbox = await fixture.CreateAsync("javascript");

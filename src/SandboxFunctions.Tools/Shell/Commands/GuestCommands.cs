@@ -115,16 +115,17 @@ internal static partial class GuestCommands
         """;
 
     /// <summary>
-    /// Prepares a JavaScript run: sets process.argv and process.env, records the status process.exit is called with,
+    /// Prepares a JavaScript run: sets process.argv, process.env and the working directory, records the status process.exit is called with,
     /// and runs a CommonJS file (through the guest's require), code given with -e, or nothing (an ES module runs next,
     /// as its own cell). The previous values are kept on a symbol, for <see cref="JavaScriptRestore"/>.
     /// </summary>
     private const string JavaScriptSetup = """
         ((spec) => {
-          const saved = { argv: process.argv, env: process.env, exit: process.exit, code: undefined };
+          const saved = { argv: process.argv, env: process.env, exit: process.exit, cwd: process.cwd(), code: undefined };
           Object.defineProperty(globalThis, Symbol.for('sandbox.shell'), { value: saved, configurable: true });
           process.argv = spec.argv;
           process.env = spec.env;
+          process.chdir(spec.cwd);
           process.exit = (code = 0) => { if (saved.code === undefined) saved.code = code; return saved.exit(code); };
           if (spec.mode === 'require') {
             require(spec.path);
@@ -150,6 +151,7 @@ internal static partial class GuestCommands
           process.argv = saved.argv;
           process.env = saved.env;
           process.exit = saved.exit;
+          try { process.chdir(saved.cwd); } catch { process.chdir('/workspace'); }
           if (saved.code === undefined) return null;
           const code = Number(saved.code);
           return Number.isInteger(code) ? code : 1;
