@@ -115,7 +115,7 @@ var deploymentContainerName = 'app-package'
 // The app creates these itself when they are missing; creating them here means the identity needs data roles only.
 var tableNames = ['sessions', 'jobs', 'signals', 'history']
 var blobContainerNames = ['snapshots', 'jobinputs']
-var queueNames = ['jobs']
+var queueNames = ['jobs', 'jobs-poison']
 
 var signingKeySecretName = 'snapshot-signing-key'
 var encryptionKeySecretName = 'snapshot-encryption-key'

@@ -14,6 +14,9 @@ public sealed class JobStore
     public const string ContainerName = "jobinputs";
     public const string QueueName = "jobs";
 
+    /// <summary>Where the Functions host moves a message whose every delivery failed; the app drains it too.</summary>
+    public const string PoisonQueueName = QueueName + "-poison";
+
     /// <summary>Output kept in the job record while and after it runs, per stream.</summary>
     public const int MaxStoredOutputChars = 16 * 1024;
 

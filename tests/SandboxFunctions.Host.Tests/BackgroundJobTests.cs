@@ -216,15 +216,50 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         Assert.Equal("['next']", done.GetProperty("execution").GetProperty("result").GetProperty("repr").GetString());
     }
 
+    [Fact]
+    public async Task A_job_whose_message_reached_the_poison_queue_is_reported_failed_and_a_finished_one_is_left_alone()
+    {
+        var dataPath = Directory.CreateTempSubdirectory("sandbox-data-").FullName;
+        await using var server = await StartUnderFunctionsHostAsync(dataPath);
+        await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        var stuck = (await client.OkAsync("submit_job", new { code = "'never runs'" })).GetProperty("job_id").GetString()!;
+        var done = (await client.OkAsync("submit_job", new { code = "'ran'" })).GetProperty("job_id").GetString()!;
+        var messages = (await new FileStorageProvider(dataPath, TimeProvider.System).GetQueue(JobStore.QueueName).ReceiveAsync(10, TimeSpan.FromMinutes(1)))
+            .ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
+        using (var ran = await DeliverAsync(http, server, messages[done], delivery: 1))
+        {
+            Assert.Equal(HttpStatusCode.OK, ran.StatusCode);
+        }
+
+        // The host moves a message to jobs-poison after its last delivery failed, and the jobs-poison function gets it.
+        using (var poisoned = await DeliverAsync(http, server, messages[stuck], delivery: 1, function: "jobs-poison"))
+        {
+            Assert.Equal(HttpStatusCode.OK, poisoned.StatusCode);
+        }
+
+        using (var again = await DeliverAsync(http, server, messages[done], delivery: 1, function: "jobs-poison"))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        var failed = await client.OkAsync("get_job", new { job_id = stuck });
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal("JOB_NOT_HANDLED", failed.GetProperty("error").GetProperty("code").GetString());
+        var succeeded = await client.OkAsync("get_job", new { job_id = done });
+        Assert.Equal("succeeded", succeeded.GetProperty("status").GetString());
+        Assert.Equal("'ran'", succeeded.GetProperty("execution").GetProperty("result").GetProperty("repr").GetString());
+    }
+
     /// <summary>Posts what the Functions host posts for a queue trigger whose binding is named "message".</summary>
-    private static Task<HttpResponseMessage> DeliverAsync(HttpClient http, ServerProcess server, QueueMessage message, long delivery)
+    private static Task<HttpResponseMessage> DeliverAsync(HttpClient http, ServerProcess server, QueueMessage message, long delivery, string function = "jobs")
     {
         var invocation = JsonSerializer.Serialize(new
         {
             Data = new { message = message.Text },
-            Metadata = new { DequeueCount = delivery, Id = message.Id, sys = new { MethodName = "jobs" } },
+            Metadata = new { DequeueCount = delivery, Id = message.Id, sys = new { MethodName = function } },
         });
-        return http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent(invocation, Encoding.UTF8, "application/json"));
+        return http.PostAsync(new Uri(server.BaseAddress, "/" + function), new StringContent(invocation, Encoding.UTF8, "application/json"));
     }
 
     private static Task<ServerProcess> StartUnderFunctionsHostAsync(string dataPath) => ServerProcess.StartAsync(

@@ -246,7 +246,7 @@ public sealed partial class DeploymentSettingsTests
             new[] { SessionStore.TableName, JobStore.TableName, SignalStore.TableName, ExecutionHistory.TableName }.Order(),
             TemplateList(template, "tableNames").Order());
         Assert.Equal(new[] { SessionStore.ContainerName, JobStore.ContainerName }.Order(), TemplateList(template, "blobContainerNames").Order());
-        Assert.Equal([JobStore.QueueName], TemplateList(template, "queueNames"));
+        Assert.Equal([JobStore.QueueName, JobStore.PoisonQueueName], TemplateList(template, "queueNames"));
     }
 
     [Fact]
@@ -341,13 +341,14 @@ public sealed partial class DeploymentSettingsTests
     }
 
     [Fact]
-    public void The_queue_trigger_reads_the_queue_the_app_writes_through_the_app_connection()
+    public void The_queue_triggers_read_the_jobs_queue_and_its_poison_queue_through_the_app_connection()
     {
         var queueTriggers = FunctionTriggers().Where(f => f.Trigger.GetProperty("type").GetString() == "queueTrigger").ToList();
 
-        var (_, trigger) = Assert.Single(queueTriggers);
-        Assert.Equal(JobStore.QueueName, trigger.GetProperty("queueName").GetString());
-        Assert.Equal(StorageProviderFactory.ConnectionName, trigger.GetProperty("connection").GetString());
+        Assert.Equal(
+            new[] { ("jobs", JobStore.QueueName), ("jobs-poison", JobStore.PoisonQueueName) },
+            queueTriggers.Select(f => (f.Name, f.Trigger.GetProperty("queueName").GetString()!)).OrderBy(f => f.Name, StringComparer.Ordinal));
+        Assert.All(queueTriggers, f => Assert.Equal(StorageProviderFactory.ConnectionName, f.Trigger.GetProperty("connection").GetString()));
     }
 
     /// <summary>Every setting name the app's code reads, derived from the options types and the constants that name the rest.</summary>

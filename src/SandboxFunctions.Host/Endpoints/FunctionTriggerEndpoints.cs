@@ -17,6 +17,7 @@ public static class FunctionTriggerEndpoints
         {
             endpoints.MapPost("/reaper", ReapAsync).AllowAnonymous();
             endpoints.MapPost("/jobs", RunJobAsync).AllowAnonymous();
+            endpoints.MapPost("/jobs-poison", GiveUpJobAsync).AllowAnonymous();
         }
 
         return endpoints;
@@ -33,10 +34,19 @@ public static class FunctionTriggerEndpoints
 
     /// <summary>
     /// A job's queue message: the host keeps it invisible while this runs and deletes it on success; a failure makes
-    /// the host deliver it again. The runner answers the last delivery by reporting the job failed, so the host's
-    /// poison queue never holds a job that still looks queued.
+    /// the host deliver it again. The runner answers the last delivery by reporting the job failed.
     /// </summary>
-    private static async Task<IResult> RunJobAsync(HttpRequest request, JobRunner runner, CancellationToken cancellationToken)
+    private static Task<IResult> RunJobAsync(HttpRequest request, JobRunner runner, CancellationToken cancellationToken) =>
+        HandleJobMessageAsync(request, "Handled", (message, invocation) => runner.ProcessAsync(message, DeliveryOf(invocation), cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// A job's message that the host moved to the poison queue, because even its last delivery could not report the
+    /// job failed (storage was down throughout): reporting it now keeps it from holding back its session's later jobs.
+    /// </summary>
+    private static Task<IResult> GiveUpJobAsync(HttpRequest request, JobRunner runner, CancellationToken cancellationToken) =>
+        HandleJobMessageAsync(request, "Gave up on", (message, _) => runner.GiveUpAsync(message, cancellationToken), cancellationToken);
+
+    private static async Task<IResult> HandleJobMessageAsync(HttpRequest request, string outcome, Func<JobMessage, JsonElement, Task> handle, CancellationToken cancellationToken)
     {
         using var invocation = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
         if (!invocation.RootElement.TryGetProperty("Data", out var data) || !data.TryGetProperty("message", out var text))
@@ -55,8 +65,8 @@ public static class FunctionTriggerEndpoints
             return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Dropped a queue message that is not a job: {ex.Message}"], null));
         }
 
-        await runner.ProcessAsync(message, DeliveryOf(invocation.RootElement), cancellationToken);
-        return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"Handled job {message.JobId}."], null));
+        await handle(message, invocation.RootElement);
+        return TypedResults.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"{outcome} job {message.JobId}."], null));
     }
 
     /// <summary>The host's count of deliveries of the message, in the invocation's metadata; 1 when it is missing.</summary>

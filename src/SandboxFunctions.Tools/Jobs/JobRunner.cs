@@ -62,8 +62,13 @@ public sealed partial class JobRunner(
         await GiveUpAsync(message, stopping).ConfigureAwait(false);
     }
 
-    private async Task GiveUpAsync(JobMessage message, CancellationToken stopping)
+    /// <summary>
+    /// Reports a job failed without running it, if it has not finished: for a message the Functions host moved to
+    /// the poison queue because even its last delivery could not record the failure.
+    /// </summary>
+    public async Task GiveUpAsync(JobMessage message, CancellationToken stopping)
     {
+        ArgumentNullException.ThrowIfNull(message);
         var job = await jobs.GetAsync(message.Owner, message.JobId, stopping).ConfigureAwait(false);
         if (job is null || job.IsFinished)
         {
