@@ -198,15 +198,18 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         return true;
     }
 
-    /// <summary>Progress notifications in the order they arrive, with when; recorded on the spot rather than posted elsewhere.</summary>
+    /// <summary>
+    /// Progress notifications with when each arrived, recorded on the spot, in the server's order: the client may
+    /// hand notifications over concurrently, and the rising progress value is what orders them.
+    /// </summary>
     private sealed class HeardProgress : IProgress<ProgressNotificationValue>
     {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Text, TimeSpan At)> _messages = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(float Progress, string Text, TimeSpan At)> _messages = new();
 
         public Stopwatch Clock { get; } = Stopwatch.StartNew();
 
-        public IReadOnlyList<(string Text, TimeSpan At)> Messages => [.. _messages];
+        public IReadOnlyList<(string Text, TimeSpan At)> Messages => [.. _messages.OrderBy(m => m.Progress).Select(m => (m.Text, m.At))];
 
-        public void Report(ProgressNotificationValue value) => _messages.Enqueue((value.Message ?? string.Empty, Clock.Elapsed));
+        public void Report(ProgressNotificationValue value) => _messages.Enqueue((value.Progress, value.Message ?? string.Empty, Clock.Elapsed));
     }
 }
