@@ -32,14 +32,13 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         [Description("Seconds the code may run before it is stopped with a TimeoutError. Defaults to the flavor's default; list_runtimes shows the maximum.")] double? timeout_seconds = null,
         [Description("Run in handler mode: this JSON value is passed as `event` to the handler the code defines, and the handler's return value becomes the result.")] JsonElement? @event = null,
         [Description("Resources for a new session: 'small' (default), 'medium' or 'large'. Ignored for an existing session.")] string? flavor = null,
-        IProgress<ProgressNotificationValue>? progress = null,
         CancellationToken cancellationToken = default)
     {
         var owner = Callers.GetOwner(context.User);
         var sessionId = session_id ?? (await sessions.CreateAsync(owner, language ?? "python", null, flavor, null, cancellationToken).ConfigureAwait(false)).Id;
         var timeout = TimeSpan.Zero;
 
-        await using var stream = new OutputStreamer(progress);
+        await using var stream = OutputStreamer.For(context);
         var outcome = await sessions.UseAsync(owner, sessionId, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
@@ -48,7 +47,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
                 Timeout = timeout,
                 Event = @event,
                 Name = $"<cell {current.ExecutionCount + 1}>",
-                OnOutput = progress is null ? null : stream.Write,
+                OnOutput = stream.OnOutput,
             };
 
             ExecutionResult result;

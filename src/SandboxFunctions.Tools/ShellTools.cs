@@ -30,7 +30,6 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
         [Description("The session whose workspace and interpreter the command line uses (create one with create_session or execute_code).")] string session_id,
         [Description("The command line, e.g. \"grep -c error logs/*.txt\" or \"python analyze.py data.csv | sort -k2 -n | head -5\".")] string command,
         [Description("Seconds the whole command line may run; python and node steps share it. Defaults to the flavor's default; list_runtimes shows the maximum.")] double? timeout_seconds = null,
-        IProgress<ProgressNotificationValue>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -66,13 +65,13 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
         var owner = Callers.GetOwner(context.User);
         var timeout = TimeSpan.Zero;
 
-        await using var stream = new OutputStreamer(progress);
+        await using var stream = OutputStreamer.For(context);
         var outcome = await sessions.UseAsync(owner, session_id, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
             var shell = new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout))
             {
-                OnOutput = progress is null ? null : stream.Write,
+                OnOutput = stream.OnOutput,
             };
             ShellOutcome result;
             using (var activity = diagnostics.StartExecution(ExecutionKind.Command, current.Id, current.Language, current.Flavor, command))

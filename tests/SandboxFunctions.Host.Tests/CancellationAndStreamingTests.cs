@@ -181,13 +181,14 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
 
         var result = await client.Client.CallToolAsync(
             "execute_command",
-            new Dictionary<string, object?> { ["session_id"] = session, ["command"] = "echo first; python -c 'import time\ntime.sleep(1.5)\nprint(\"second\")'" },
+            new Dictionary<string, object?> { ["session_id"] = session, ["command"] = "echo first; python -c 'import sys, time\ntime.sleep(1.5)\nsys.stdout.buffer.write(b\"second \\xc3\")\nsys.stdout.flush()\ntime.sleep(0.3)\nsys.stdout.buffer.write(b\"\\xa9\\n\")'" },
             heard);
         var completedAt = heard.Clock.Elapsed;
 
         Assert.NotEqual(true, result.IsError);
-        Assert.Equal("first\nsecond\n", result.StructuredContent!.Value.GetProperty("stdout").GetString());
-        Assert.Equal("first\nsecond\n", string.Concat(heard.Messages.Select(m => m.Text)));
+        // The é arrives split across two writes; it is streamed whole, not as two replacement characters.
+        Assert.Equal("first\nsecond é\n", result.StructuredContent!.Value.GetProperty("stdout").GetString());
+        Assert.Equal("first\nsecond é\n", await heard.TextOnceSettledAsync("first\nsecond é\n".Length));
         var first = heard.Messages.First(m => m.Text.Contains("first", StringComparison.Ordinal)).At;
         Assert.True(completedAt - first >= TimeSpan.FromSeconds(1), $"The first line arrived only {(completedAt - first).TotalMilliseconds} ms before the result.");
     }
@@ -211,5 +212,21 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
         public IReadOnlyList<(string Text, TimeSpan At)> Messages => [.. _messages.OrderBy(m => m.Progress).Select(m => (m.Text, m.At))];
 
         public void Report(ProgressNotificationValue value) => _messages.Enqueue((value.Progress, value.Message ?? string.Empty, Clock.Elapsed));
+
+        /// <summary>
+        /// The text of all messages once it is <paramref name="length"/> long, or after a few seconds: the server sends
+        /// every notification before the result, but the client may hand the last ones over after the call returned.
+        /// </summary>
+        public async Task<string> TextOnceSettledAsync(int length)
+        {
+            var deadline = Stopwatch.StartNew();
+            string text;
+            while ((text = string.Concat(Messages.Select(m => m.Text))).Length < length && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(50);
+            }
+
+            return text;
+        }
     }
 }
