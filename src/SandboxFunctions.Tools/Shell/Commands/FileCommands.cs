@@ -104,52 +104,27 @@ internal static class FileCommands
     public static async Task<int> MkdirAsync(CommandContext context)
     {
         var options = CommandOptions.Parse(context, context.Arguments, "pvm:", "parents=p,verbose=v,mode=m:");
-        if (options is null)
+        return options is null ? 1 : await ForEachOperandAsync(context, options.Operands, "missing operand", "cannot create directory", async (operand, path) =>
         {
-            return 1;
-        }
-
-        if (options.Operands.Count == 0)
-        {
-            return context.Fail("missing operand");
-        }
-
-        var status = 0;
-        foreach (var operand in options.Operands)
-        {
-            try
+            var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
+            if (entry is not null)
             {
-                var path = context.Resolve(operand);
-                var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
-                if (entry is not null)
-                {
-                    if (!options.Has("p") || !entry.IsDirectory)
-                    {
-                        status = context.Fail($"cannot create directory '{operand}': File exists");
-                    }
-
-                    continue;
-                }
-
-                if (!options.Has("p") && await context.Files.StatAsync(ParentOf(path), context.CancellationToken).ConfigureAwait(false) is not { IsDirectory: true })
-                {
-                    status = context.Fail($"cannot create directory '{operand}': No such file or directory");
-                    continue;
-                }
-
-                await context.Files.CreateDirectoryAsync(path, context.CancellationToken).ConfigureAwait(false);
-                if (options.Has("v"))
-                {
-                    context.Stdout.WriteLine($"mkdir: created directory '{operand}'");
-                }
+                return options.Has("p") && entry.IsDirectory ? null : "File exists";
             }
-            catch (WorkspaceException ex)
+
+            if (!options.Has("p") && await context.Files.StatAsync(ParentOf(path), context.CancellationToken).ConfigureAwait(false) is not { IsDirectory: true })
             {
-                status = context.Fail($"cannot create directory '{operand}': {ShellFileSystem.Describe(ex)}");
+                return "No such file or directory";
             }
-        }
 
-        return status;
+            await context.Files.CreateDirectoryAsync(path, context.CancellationToken).ConfigureAwait(false);
+            if (options.Has("v"))
+            {
+                context.Stdout.WriteLine($"mkdir: created directory '{operand}'");
+            }
+
+            return null;
+        }).ConfigureAwait(false);
     }
 
     public static async Task<int> RmAsync(CommandContext context)
@@ -224,98 +199,58 @@ internal static class FileCommands
     public static async Task<int> RmdirAsync(CommandContext context)
     {
         var options = CommandOptions.Parse(context, context.Arguments, "pv", "parents=p,verbose=v");
-        if (options is null)
+        return options is null ? 1 : await ForEachOperandAsync(context, options.Operands, "missing operand", "failed to remove", async (_, path) =>
         {
-            return 1;
-        }
-
-        if (options.Operands.Count == 0)
-        {
-            return context.Fail("missing operand");
-        }
-
-        var status = 0;
-        foreach (var operand in options.Operands)
-        {
-            try
+            var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
+            if (entry is null)
             {
-                var path = context.Resolve(operand);
-                var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
-                if (entry is null)
-                {
-                    status = context.Fail($"failed to remove '{operand}': No such file or directory");
-                }
-                else if (!entry.IsDirectory)
-                {
-                    status = context.Fail($"failed to remove '{operand}': Not a directory");
-                }
-                else if (path == ShellFileSystem.Root || (await context.Files.ListAsync(path, recursive: false, context.CancellationToken).ConfigureAwait(false)).Count > 0)
-                {
-                    status = context.Fail($"failed to remove '{operand}': Directory not empty");
-                }
-                else
-                {
-                    await context.Files.DeleteAsync(path, context.CancellationToken).ConfigureAwait(false);
-                }
+                return "No such file or directory";
             }
-            catch (WorkspaceException ex)
-            {
-                status = context.Fail($"failed to remove '{operand}': {ShellFileSystem.Describe(ex)}");
-            }
-        }
 
-        return status;
+            if (!entry.IsDirectory)
+            {
+                return "Not a directory";
+            }
+
+            if (path == ShellFileSystem.Root || (await context.Files.ListAsync(path, recursive: false, context.CancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                return "Directory not empty";
+            }
+
+            await context.Files.DeleteAsync(path, context.CancellationToken).ConfigureAwait(false);
+            return null;
+        }).ConfigureAwait(false);
     }
 
     public static async Task<int> TouchAsync(CommandContext context)
     {
         var options = CommandOptions.Parse(context, context.Arguments, "cam", "no-create=c");
-        if (options is null)
+        return options is null ? 1 : await ForEachOperandAsync(context, options.Operands, "missing file operand", "cannot touch", async (_, path) =>
         {
-            return 1;
-        }
-
-        if (options.Operands.Count == 0)
-        {
-            return context.Fail("missing file operand");
-        }
-
-        var status = 0;
-        foreach (var operand in options.Operands)
-        {
-            try
+            var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
+            if (entry is null)
             {
-                var path = context.Resolve(operand);
-                var entry = await context.Files.StatAsync(path, context.CancellationToken).ConfigureAwait(false);
-                if (entry is null)
+                if (options.Has("c"))
                 {
-                    if (options.Has("c"))
-                    {
-                        continue;
-                    }
-
-                    if (await context.Files.StatAsync(ParentOf(path), context.CancellationToken).ConfigureAwait(false) is not { IsDirectory: true })
-                    {
-                        status = context.Fail($"cannot touch '{operand}': No such file or directory");
-                        continue;
-                    }
-
-                    await context.Files.WriteAsync(path, ReadOnlyMemory<byte>.Empty, context.CancellationToken).ConfigureAwait(false);
+                    return null;
                 }
-                else if (!entry.IsDirectory)
+
+                if (await context.Files.StatAsync(ParentOf(path), context.CancellationToken).ConfigureAwait(false) is not { IsDirectory: true })
                 {
-                    // Rewriting the same bytes is how the workspace updates a file's time.
-                    var content = await context.Files.ReadAsync(path, context.CancellationToken).ConfigureAwait(false);
-                    await context.Files.WriteAsync(path, content, context.CancellationToken).ConfigureAwait(false);
+                    return "No such file or directory";
                 }
+
+                await context.Files.WriteAsync(path, ReadOnlyMemory<byte>.Empty, context.CancellationToken).ConfigureAwait(false);
             }
-            catch (WorkspaceException ex)
+            else if (!entry.IsDirectory)
             {
-                status = context.Fail($"cannot touch '{operand}': {ShellFileSystem.Describe(ex)}");
+                // Rewriting the same bytes is how the workspace updates a file's time.
+                var content = await context.Files.ReadAsync(path, context.CancellationToken).ConfigureAwait(false);
+                await context.Files.WriteAsync(path, content, context.CancellationToken).ConfigureAwait(false);
             }
-        }
 
-        return status;
+            return null;
+        }).ConfigureAwait(false);
     }
 
     public static async Task<int> TeeAsync(CommandContext context)
@@ -509,6 +444,41 @@ internal static class FileCommands
                 await context.Files.WriteAsync(path, content, context.CancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="apply"/> to each operand in turn, as coreutils do: a refused operand is reported as
+    /// <c>name: doing 'operand': reason</c> and the rest still run; the status is 1 when any was refused.
+    /// </summary>
+    /// <param name="missing">The complaint when there are no operands at all.</param>
+    /// <param name="apply">Gets the operand and its resolved path; returns why it was refused, or null.</param>
+    private static async Task<int> ForEachOperandAsync(CommandContext context, IReadOnlyList<string> operands, string missing, string doing, Func<string, string, Task<string?>> apply)
+    {
+        if (operands.Count == 0)
+        {
+            return context.Fail(missing);
+        }
+
+        var status = 0;
+        foreach (var operand in operands)
+        {
+            string? refusal;
+            try
+            {
+                refusal = await apply(operand, context.Resolve(operand)).ConfigureAwait(false);
+            }
+            catch (WorkspaceException ex)
+            {
+                refusal = ShellFileSystem.Describe(ex);
+            }
+
+            if (refusal is not null)
+            {
+                status = context.Fail($"{doing} '{operand}': {refusal}");
+            }
+        }
+
+        return status;
     }
 
     public static string ParentOf(string path) => path.LastIndexOf('/') is > 0 and var slash ? path[..slash] : "/";
