@@ -266,6 +266,15 @@ internal static class StorageValidation
         }
     }
 
+    /// <summary>Everything an upload names, checked alike by every blob store before it touches anything.</summary>
+    public static void Upload(string name, IReadOnlyDictionary<string, string>? metadata, ETag? ifMatch, ETag? ifNoneMatch)
+    {
+        BlobName(name);
+        Metadata(metadata);
+        OptionalCondition(ifMatch, nameof(ifMatch));
+        OptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
+    }
+
     public static void MessageText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -43,10 +43,7 @@ internal sealed class AzureBlobContainer : IBlobContainer
         ETag? ifNoneMatch = null,
         CancellationToken cancellationToken = default)
     {
-        StorageValidation.BlobName(name);
-        StorageValidation.Metadata(metadata);
-        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
-        StorageValidation.OptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
+        StorageValidation.Upload(name, metadata, ifMatch, ifNoneMatch);
         var conditions = new MatchConditions { IfMatch = ifMatch, IfNoneMatch = ifNoneMatch };
         var operation = Operation("Upload blob");
 

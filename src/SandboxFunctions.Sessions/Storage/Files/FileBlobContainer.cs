@@ -33,10 +33,7 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
         ETag? ifNoneMatch = null,
         CancellationToken cancellationToken = default)
     {
-        StorageValidation.BlobName(name);
-        StorageValidation.Metadata(metadata);
-        StorageValidation.OptionalCondition(ifMatch, nameof(ifMatch));
-        StorageValidation.OptionalCondition(ifNoneMatch, nameof(ifNoneMatch));
+        StorageValidation.Upload(name, metadata, ifMatch, ifNoneMatch);
         RequireContainer("Upload blob");
         using var held = await writeLock.AcquireAsync(cancellationToken).ConfigureAwait(false);
         var path = BlobPath(name);
