@@ -14,6 +14,9 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
 {
     private const string Key = AzuriteServerFixture.Key;
 
+    /// <summary>Stands in for the Functions host when a test delivers queue messages to the app itself.</summary>
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(2) };
+
     [Fact]
     public async Task A_job_runs_longer_than_a_call_may_and_its_result_is_fetched_later()
     {
@@ -143,15 +146,12 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
     [Fact]
     public async Task The_queue_trigger_invocation_of_the_functions_host_runs_the_job()
     {
-        var dataPath = Directory.CreateTempSubdirectory("sandbox-data-").FullName;
-        await using var server = await StartUnderFunctionsHostAsync(dataPath);
+        await using var server = await StartUnderFunctionsHostAsync();
         await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         var submitted = await client.OkAsync("submit_job", new { code = "print('from the trigger')\n2 ** 10" });
-        var queue = new FileStorageProvider(dataPath, TimeProvider.System).GetQueue(JobStore.QueueName);
-        var message = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+        var message = Assert.Single(await TakeQueuedMessagesAsync(server));
 
-        using var response = await DeliverAsync(http, server, message, message.DequeueCount);
+        using var response = await DeliverAsync(server, message, message.DequeueCount);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -161,28 +161,25 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         Assert.Equal(1024, done.GetProperty("execution").GetProperty("result").GetProperty("json").GetInt32());
         Assert.Equal("from the trigger\n", done.GetProperty("execution").GetProperty("stdout").GetString());
 
-        using var notAJob = await http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent("""{"Data":{"message":"not json"},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        using var notAJob = await Http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent("""{"Data":{"message":"not json"},"Metadata":{}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, notAJob.StatusCode);
         Assert.Contains("not a job", await notAJob.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        using var malformed = await http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent("""{"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        using var malformed = await Http.PostAsync(new Uri(server.BaseAddress, "/jobs"), new StringContent("""{"Metadata":{}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 
     [Fact]
     public async Task A_job_that_cannot_be_handled_fails_on_its_last_delivery_and_the_next_job_of_its_session_runs()
     {
-        var dataPath = Directory.CreateTempSubdirectory("sandbox-data-").FullName;
-        await using var server = await StartUnderFunctionsHostAsync(dataPath);
+        await using var server = await StartUnderFunctionsHostAsync();
         await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         var session = (await client.OkAsync("execute_code", new { code = "steps = []" })).GetProperty("session_id").GetString()!;
         var broken = (await client.OkAsync("submit_job", new { session_id = session, code = "steps.append('broken')" })).GetProperty("job_id").GetString()!;
         var next = (await client.OkAsync("submit_job", new { session_id = session, code = "steps.append('next')\nsteps" })).GetProperty("job_id").GetString()!;
-        var storage = new FileStorageProvider(dataPath, TimeProvider.System);
-        var messages = (await storage.GetQueue(JobStore.QueueName).ReceiveAsync(10, TimeSpan.FromMinutes(1))).ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
+        var messages = (await TakeQueuedMessagesAsync(server)).ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
 
         // A stored input that no longer parses fails every delivery, as storage trouble that never ends would.
-        var inputs = storage.GetContainer(JobStore.ContainerName);
+        var inputs = new FileStorageProvider(server.DataPath, TimeProvider.System).GetContainer(JobStore.ContainerName);
         await foreach (var blob in inputs.ListAsync(string.Empty))
         {
             if (blob.Name.EndsWith($"/{broken}.json", StringComparison.Ordinal))
@@ -191,13 +188,13 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
             }
         }
 
-        using (var early = await DeliverAsync(http, server, messages[broken], delivery: JobRunner.MaxDeliveries - 1))
+        using (var early = await DeliverAsync(server, messages[broken], delivery: JobRunner.MaxDeliveries - 1))
         {
             Assert.Equal(HttpStatusCode.InternalServerError, early.StatusCode);
         }
 
         Assert.Equal("queued", (await client.OkAsync("get_job", new { job_id = broken })).GetProperty("status").GetString());
-        using (var last = await DeliverAsync(http, server, messages[broken], delivery: JobRunner.MaxDeliveries))
+        using (var last = await DeliverAsync(server, messages[broken], delivery: JobRunner.MaxDeliveries))
         {
             Assert.Equal(HttpStatusCode.OK, last.StatusCode);
         }
@@ -206,7 +203,7 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         Assert.Equal("failed", failed.GetProperty("status").GetString());
         Assert.Equal("JOB_NOT_HANDLED", failed.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains("Submit the job again.", failed.GetProperty("error").GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()));
-        using (var after = await DeliverAsync(http, server, messages[next], delivery: 1))
+        using (var after = await DeliverAsync(server, messages[next], delivery: 1))
         {
             Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         }
@@ -219,26 +216,23 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
     [Fact]
     public async Task A_job_whose_message_reached_the_poison_queue_is_reported_failed_and_a_finished_one_is_left_alone()
     {
-        var dataPath = Directory.CreateTempSubdirectory("sandbox-data-").FullName;
-        await using var server = await StartUnderFunctionsHostAsync(dataPath);
+        await using var server = await StartUnderFunctionsHostAsync();
         await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         var stuck = (await client.OkAsync("submit_job", new { code = "'never runs'" })).GetProperty("job_id").GetString()!;
         var done = (await client.OkAsync("submit_job", new { code = "'ran'" })).GetProperty("job_id").GetString()!;
-        var messages = (await new FileStorageProvider(dataPath, TimeProvider.System).GetQueue(JobStore.QueueName).ReceiveAsync(10, TimeSpan.FromMinutes(1)))
-            .ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
-        using (var ran = await DeliverAsync(http, server, messages[done], delivery: 1))
+        var messages = (await TakeQueuedMessagesAsync(server)).ToDictionary(m => JobStore.ParseMessage(m.Text).JobId);
+        using (var ran = await DeliverAsync(server, messages[done], delivery: 1))
         {
             Assert.Equal(HttpStatusCode.OK, ran.StatusCode);
         }
 
         // The host moves a message to jobs-poison after its last delivery failed, and the jobs-poison function gets it.
-        using (var poisoned = await DeliverAsync(http, server, messages[stuck], delivery: 1, function: "jobs-poison"))
+        using (var poisoned = await DeliverAsync(server, messages[stuck], delivery: 1, function: "jobs-poison"))
         {
             Assert.Equal(HttpStatusCode.OK, poisoned.StatusCode);
         }
 
-        using (var again = await DeliverAsync(http, server, messages[done], delivery: 1, function: "jobs-poison"))
+        using (var again = await DeliverAsync(server, messages[done], delivery: 1, function: "jobs-poison"))
         {
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         }
@@ -251,18 +245,22 @@ public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFix
         Assert.Equal("'ran'", succeeded.GetProperty("execution").GetProperty("result").GetProperty("repr").GetString());
     }
 
+    /// <summary>Takes the job messages waiting in the queue of a server that keeps its state in files, as the Functions host would.</summary>
+    private static Task<IReadOnlyList<QueueMessage>> TakeQueuedMessagesAsync(ServerProcess server) =>
+        new FileStorageProvider(server.DataPath, TimeProvider.System).GetQueue(JobStore.QueueName).ReceiveAsync(10, TimeSpan.FromMinutes(1));
+
     /// <summary>Posts what the Functions host posts for a queue trigger whose binding is named "message".</summary>
-    private static Task<HttpResponseMessage> DeliverAsync(HttpClient http, ServerProcess server, QueueMessage message, long delivery, string function = "jobs")
+    private static Task<HttpResponseMessage> DeliverAsync(ServerProcess server, QueueMessage message, long delivery, string function = "jobs")
     {
         var invocation = JsonSerializer.Serialize(new
         {
             Data = new { message = message.Text },
             Metadata = new { DequeueCount = delivery, Id = message.Id, sys = new { MethodName = function } },
         });
-        return http.PostAsync(new Uri(server.BaseAddress, "/" + function), new StringContent(invocation, Encoding.UTF8, "application/json"));
+        return Http.PostAsync(new Uri(server.BaseAddress, "/" + function), new StringContent(invocation, Encoding.UTF8, "application/json"));
     }
 
-    private static Task<ServerProcess> StartUnderFunctionsHostAsync(string dataPath) => ServerProcess.StartAsync(
+    private static Task<ServerProcess> StartUnderFunctionsHostAsync(string? dataPath = null) => ServerProcess.StartAsync(
         new Dictionary<string, string?>
         {
             ["FUNCTIONS_CUSTOMHANDLER_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
