@@ -32,19 +32,12 @@ public sealed class PackageTools(SandboxSessions sessions, IOptions<PackageIndex
         var requirement = ParseRequest(package, version);
 
         var owner = Callers.GetOwner(context.User);
-        var record = await sessions.GetAsync(owner, session_id, cancellationToken).ConfigureAwait(false);
-        if (!string.Equals(record.Language, "python", StringComparison.OrdinalIgnoreCase))
+        var outcome = await sessions.UseAsync(owner, session_id, async (current, sandbox) =>
         {
-            throw ToolErrors.PythonSessionRequired(record.Id, record.Language);
-        }
-
-        var runtime = sessions.GetRuntime(record.Language).Info;
-        List<PresentPackage> bundled = [.. runtime.Packages.Select(ParseBundled).OfType<PresentPackage>()];
-        var guestTimeout = TimeSpan.FromSeconds(sessions.GetFlavor(record.Flavor).MaxTimeoutSeconds);
-        var resolver = new PackageResolver(new PackageIndexClient(indexUrl), MarkerEnvironment.ForSandboxPython(runtime.Version), settings.MaxWheelBytes, settings.MaxTotalBytes);
-
-        var outcome = await sessions.UseAsync(owner, record.Id, async (_, sandbox) =>
-        {
+            var runtime = sessions.GetRuntime(current.Language).Info;
+            List<PresentPackage> bundled = [.. runtime.Packages.Select(ParseBundled).OfType<PresentPackage>()];
+            var guestTimeout = TimeSpan.FromSeconds(sessions.GetFlavor(current.Flavor).MaxTimeoutSeconds);
+            var resolver = new PackageResolver(new PackageIndexClient(indexUrl), MarkerEnvironment.ForSandboxPython(runtime.Version), settings.MaxWheelBytes, settings.MaxTotalBytes);
             var installed = await SessionPackages.ListAsync(sandbox, guestTimeout, cancellationToken).ConfigureAwait(false);
             var resolution = await ResolveAsync(resolver, requirement, [.. installed, .. bundled], settings.Timeout, cancellationToken).ConfigureAwait(false);
             if (resolution.Wheels.Count == 0)
@@ -54,7 +47,13 @@ public sealed class PackageTools(SandboxSessions sessions, IOptions<PackageIndex
 
             var report = await SessionPackages.InstallAsync(sandbox, resolution.Wheels, guestTimeout, cancellationToken).ConfigureAwait(false);
             return new SessionStep<(Resolution, InstallReport?)>((resolution, report), Commit: true);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, admit: current =>
+        {
+            if (!string.Equals(current.Language, "python", StringComparison.OrdinalIgnoreCase))
+            {
+                throw ToolErrors.PythonSessionRequired(current.Id, current.Language);
+            }
+        }).ConfigureAwait(false);
 
         var (done, guestReport) = outcome.Value;
         var result = Describe(outcome.Record.Id, done, guestReport, outcome.SaveError);
