@@ -12,8 +12,5 @@ internal static class RepositoryPaths
     /// <summary>The Node package that runs QuickJS's own WebAssembly build for comparison.</summary>
     public static string BenchNodePeers { get; } = Path.Combine(Root, "bench", "node");
 
-    /// <summary>The test suite's Node packages, which include the storage emulator.</summary>
-    public static string TestNodePeers { get; } = Path.Combine(Root, "tests", "node");
-
     public static string Results { get; } = Path.Combine(Root, "bench", "results");
 }

@@ -44,7 +44,7 @@ internal sealed class AzuriteProcess : IAsyncDisposable
 
     public static async Task<AzuriteProcess> StartAsync()
     {
-        await NodePeers.EnsureInstalledAsync();
+        await NodePackages.EnsureInstalledAsync(TestPaths.NodePeers);
         var script = Path.Combine(TestPaths.NodePeers, "node_modules", "azurite", "dist", "src", "azurite.js");
 
         // A port found free can be taken by another process before the emulator binds it; then try new ones.

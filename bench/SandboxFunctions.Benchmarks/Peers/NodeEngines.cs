@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SandboxFunctions.Testing;
 
 namespace SandboxFunctions.Benchmarks.Peers;
 

@@ -3,12 +3,12 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using SandboxFunctions.Benchmarks.Measurement;
-using SandboxFunctions.Benchmarks.Peers;
 using SandboxFunctions.Benchmarks.Reporting;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
+using SandboxFunctions.Testing;
 
 namespace SandboxFunctions.Benchmarks.Scenarios;
 
@@ -36,7 +36,7 @@ internal sealed class StorageScenario : IScenario
         try
         {
             ScenarioContext.Progress("starting the storage emulator");
-            await using var azurite = await AzuriteEmulator.StartAsync();
+            await using var azurite = await AzuriteProcess.StartAsync();
             var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             var encryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             foreach (var (storeName, provider) in new[]
