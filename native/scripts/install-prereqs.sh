@@ -3,6 +3,8 @@
 # packages, from which the guests are built. Safe to run repeatedly: it changes nothing and
 # stays quiet when the machine is already prepared.
 set -euo pipefail
+# shellcheck source=progress.sh
+source "$(dirname "$0")/progress.sh"
 
 packages=(
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc
@@ -108,10 +110,12 @@ for pkg in "${packages[@]}"; do
 done
 
 if [[ $changed -eq 1 || ${#missing[@]} -gt 0 ]] || ! sources_indexed; then
+  progress "updating the Debian package lists…"
   run_logged "${apt_get[@]}" update
   sources_indexed || fail "Debian source packages (${source_packages[*]}) are still not available after apt-get update"
 fi
 
 if [[ ${#missing[@]} -gt 0 ]]; then
+  progress "installing Debian packages: ${missing[*]}…"
   run_logged "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}"
 fi

@@ -12,12 +12,14 @@ public sealed partial class RuntimeCatalog : IDisposable
 {
     private readonly Dictionary<string, IGuestRuntime> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
     private readonly GuestThreadPool _pool;
+    private readonly WasmEngine _engine;
 
     public RuntimeCatalog(IOptions<SandboxOptions> options, TimeProvider time, ILogger<RuntimeCatalog> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         _pool = new GuestThreadPool(settings.MaxConcurrentExecutions, settings.MaxQueuedExecutions, settings.GuestStackBytes);
+        _engine = new WasmEngine(settings.MaxWasmStackBytes, settings.ResolveCompiledModulesPath(), logger);
         var root = settings.ResolveRuntimesPath();
         if (Directory.Exists(root))
         {
@@ -25,7 +27,7 @@ public sealed partial class RuntimeCatalog : IDisposable
             {
                 try
                 {
-                    var runtime = Load(manifestPath, _pool, time);
+                    var runtime = Load(manifestPath, _engine, _pool, time);
                     _byLanguage[runtime.Info.Language] = runtime;
                 }
                 catch (SandboxException ex)
@@ -51,21 +53,31 @@ public sealed partial class RuntimeCatalog : IDisposable
     /// <summary>Starts every interpreter now, so that the first call does not pay for it.</summary>
     public Task WarmUpAsync() => Task.WhenAll(_byLanguage.Values.OfType<GuestRuntime>().Select(r => r.WarmUpAsync()));
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        foreach (var runtime in _byLanguage.Values.OfType<GuestRuntime>())
+        {
+            runtime.Module.Dispose();
+        }
 
-    private static GuestRuntime Load(string manifestPath, GuestThreadPool pool, TimeProvider time)
+        _engine.Dispose();
+    }
+
+    private static GuestRuntime Load(string manifestPath, WasmEngine engine, GuestThreadPool pool, TimeProvider time)
     {
         var manifest = RuntimeManifest.Read(manifestPath);
         var directory = Path.GetDirectoryName(manifestPath)!;
-        var library = GuestLibrary.Load(Path.Combine(directory, manifest.Library));
+        var module = GuestModule.Load(engine, manifest.Kind, Path.Combine(directory, manifest.Module));
+        var info = manifest.ToInfo(engine);
         string FileOf(string role) => manifest.Files.TryGetValue(role, out var name)
             ? Path.Combine(directory, name)
             : throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{manifestPath} names no '{role}' file.");
 
         return manifest.Kind switch
         {
-            "quickjs" => new QuickJsRuntime(manifest.ToInfo(), library, File.ReadAllText(FileOf("bootstrap")), pool, time),
-            "cpython" => new CPythonRuntime(manifest.ToInfo(), library, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time),
+            "quickjs" => new QuickJsRuntime(info, module, File.ReadAllText(FileOf("bootstrap")), pool, time),
+            "cpython" => new CPythonRuntime(info, module, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time),
             _ => throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{manifestPath} has unknown kind '{manifest.Kind}'."),
         };
     }

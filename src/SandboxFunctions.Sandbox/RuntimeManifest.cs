@@ -9,7 +9,7 @@ internal sealed record RuntimeManifest(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("engine")] string Engine,
     [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("library")] string Library,
+    [property: JsonPropertyName("module")] string Module,
     [property: JsonPropertyName("build_id")] string BuildId,
     [property: JsonPropertyName("files")] IReadOnlyDictionary<string, string> Files,
     [property: JsonPropertyName("packages")] IReadOnlyList<string> Packages)
@@ -20,5 +20,10 @@ internal sealed record RuntimeManifest(
         JsonSerializer.Deserialize<RuntimeManifest>(File.ReadAllBytes(path))
         ?? throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{path} is empty.");
 
-    public RuntimeInfo ToInfo() => new(Language, Version, Engine, BuildId, Packages);
+    /// <summary>
+    /// The runtime as this process runs it. The build id also names the engine, so that state saved under one
+    /// Wasmtime build or configuration is never loaded into another.
+    /// </summary>
+    public RuntimeInfo ToInfo(Interop.WasmEngine engine) =>
+        new(Language, Version, $"{Engine} on {engine.Description}", $"{BuildId}.{engine.Fingerprint}", Packages);
 }

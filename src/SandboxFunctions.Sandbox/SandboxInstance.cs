@@ -9,7 +9,8 @@ namespace SandboxFunctions.Sandbox;
 /// <summary>
 /// A live guest: an interpreter with its memory, globals and workspace files. Runs one call at a time.
 /// A call that traps, or that has to be stopped hard, leaves the sandbox at its last checkpoint (the
-/// last snapshot taken or restored), never in a half-broken state.
+/// last snapshot taken or restored), never in a half-broken state. The host never waits on a guest past
+/// its deadline: a hard stop ends any guest code, loops inside the interpreter's C code included.
 /// </summary>
 public sealed class SandboxInstance : IAsyncDisposable
 {
@@ -137,7 +138,7 @@ public sealed class SandboxInstance : IAsyncDisposable
         using var watchdog = new Watchdog(
             _runtime.Time,
             request.Timeout,
-            Limits.HardTimeoutGrace,
+            Limits.GraceFor(request.Timeout),
             soft: () =>
             {
                 context.InterruptRequested = true;
@@ -148,16 +149,6 @@ public sealed class SandboxInstance : IAsyncDisposable
             cancellationToken);
 
         var run = _runtime.Pool.RunAsync(() => _runtime.Run(context, request), refuseWhenBusy: true);
-        if (await Task.WhenAny(run, watchdog.GivenUp).ConfigureAwait(false) != run)
-        {
-            // The guest ignored even the hard interrupt. Its thread and instance are written off, never freed
-            // while that thread might still touch them.
-            _runtime.Pool.Abandon();
-            _context = await _runtime.Pool.RunAsync(() => _runtime.Materialize(_image, _checkpoint, Limits)).ConfigureAwait(false);
-            return Finish(ExecutionStatus.Timeout, guest: null, rolledBack: true,
-                $"The code ran past its {Describe(request.Timeout)} timeout and did not stop, so its interpreter was discarded. The sandbox went back to its last saved state.");
-        }
-
         GuestOutcome? outcome = null;
         SandboxTrapException? trap = null;
         try

@@ -10,10 +10,7 @@ public enum TrapCode
     InvalidConversion = 4,
     Unreachable = 5,
     IndirectCallMismatch = 6,
-    UncaughtException = 7,
     StackExhausted = 8,
-    OutOfHostMemory = 64,
-    BadExport = 65,
 
     /// <summary>The guest called <c>proc_exit</c>.</summary>
     Exit = 128,
@@ -23,4 +20,7 @@ public enum TrapCode
 
     /// <summary>The guest wrote more output than the hard output limit allows.</summary>
     OutputLimit = 130,
+
+    /// <summary>The host stopped the guest (a hard timeout or cancellation).</summary>
+    Interrupted = 131,
 }

@@ -63,6 +63,7 @@ public sealed partial class DeploymentSettingsTests
         ["Snapshots__PreviousKeys"] = Convert.ToBase64String(Enumerable.Repeat((byte)3, 32).ToArray()),
         ["Packages__IndexUrl"] = "https://packages.example/simple/",
         ["Sandbox__RuntimesPath"] = Path.Combine(Path.GetTempPath(), "sandbox-runtimes-sample"),
+        ["Sandbox__CompiledModulesPath"] = Path.Combine(Path.GetTempPath(), "sandbox-modules-sample"),
         ["Storage__DataPath"] = Path.Combine(Path.GetTempPath(), "sandbox-data-sample"),
     };
 

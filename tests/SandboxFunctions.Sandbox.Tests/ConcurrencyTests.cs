@@ -5,9 +5,41 @@ namespace SandboxFunctions.Sandbox.Tests;
 [Collection(EngineTests.Name)]
 public sealed class ConcurrencyTests(EngineFixture engine)
 {
+
+    /// <remarks>
+    /// Another thread keeps the garbage collector busy and takes NullReferenceExceptions all along: .NET turns
+    /// those faults into exceptions with its own signal handler, which a WebAssembly engine must not disturb.
+    /// </remarks>
     [Fact]
-    public async Task Eight_guests_run_at_once_and_traps_in_some_do_not_disturb_the_others()
+    public async Task Eight_guests_run_at_once_under_collector_pressure_and_traps_in_some_do_not_disturb_the_others()
     {
+        using var stop = new CancellationTokenSource();
+        var faults = 0L;
+        var missing = Environment.GetEnvironmentVariable($"SANDBOX_UNSET_{Guid.NewGuid():N}");
+        var pressure = new Thread(() =>
+        {
+            var keep = new List<byte[]>();
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    _ = missing!.Length;
+                }
+                catch (NullReferenceException)
+                {
+                    faults++;
+                }
+
+                keep.Add(new byte[16 * 1024]);
+                if (keep.Count > 2000)
+                {
+                    keep.Clear();
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                }
+            }
+        }) { IsBackground = true };
+        pressure.Start();
+
         var sandboxes = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => engine.CreateAsync(i % 2 == 0 ? "python" : "javascript")));
         try
         {
@@ -41,10 +73,14 @@ public sealed class ConcurrencyTests(EngineFixture engine)
         }
         finally
         {
+            stop.Cancel();
+            pressure.Join();
             foreach (var sandbox in sandboxes)
             {
                 await sandbox.DisposeAsync();
             }
         }
+
+        Assert.True(faults > 0, "The pressure thread took no NullReferenceException.");
     }
 }

@@ -51,6 +51,39 @@ public sealed class LimitTests(EngineFixture engine)
     }
 
     [Theory]
+    [InlineData("python", "import re\nre.match(r'(a+)+$', 'a' * 64 + 'b')")]
+    [InlineData("python", "10 ** 10 ** 8")]
+    [InlineData("python", "import sqlite3\nsqlite3.connect(':memory:').execute('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c').fetchone()")]
+    [InlineData("javascript", "/(a+)+$/.test('a'.repeat(64) + 'b')")]
+    [InlineData("javascript", "const keys = Array.from({ length: 1e6 }, (_, i) => 'k' + ((i * 7919) % 1000003));\nkeys.concat(keys).sort().length")]
+    public async Task A_loop_inside_the_interpreters_C_code_is_stopped_within_a_tenth_of_the_timeout(string language, string code)
+    {
+        await using var sandbox = await engine.CreateAsync(language);
+        await sandbox.ValueAsync(language == "python" ? "kept = 'yes'" : "var kept = 'yes'");
+        await sandbox.CaptureSnapshotAsync();
+
+        var result = await sandbox.RunAsync(code, timeoutSeconds: 2);
+
+        Assert.Equal(ExecutionStatus.Timeout, result.Status);
+        Assert.True(result.Duration <= TimeSpan.FromSeconds(2.2), $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
+        Assert.Equal("'yes'", await sandbox.ValueAsync("kept"));
+    }
+
+    [Theory]
+    [InlineData("python", "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass")]
+    [InlineData("javascript", "while (true) { try { while (true) {} } catch (e) {} }")]
+    public async Task Code_that_swallows_every_exception_is_stopped_within_a_tenth_of_the_timeout(string language, string code)
+    {
+        await using var sandbox = await engine.CreateAsync(language);
+
+        var result = await sandbox.RunAsync(code, timeoutSeconds: 2);
+
+        Assert.Equal(ExecutionStatus.Timeout, result.Status);
+        Assert.True(result.Duration <= TimeSpan.FromSeconds(2.2), $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
+        Assert.Equal("3", await sandbox.ValueAsync("1 + 2"));
+    }
+
+    [Theory]
     [InlineData("python", "a = []\nwhile True:\n    a.append(bytearray(1 << 20))", "MemoryError")]
     [InlineData("javascript", "const a = []; while (true) a.push(new Array(1 << 18).fill(1));", "InternalError")]
     public async Task A_memory_bomb_hits_the_memory_limit(string language, string bomb, string errorType)

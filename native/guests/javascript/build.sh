@@ -4,13 +4,15 @@
 # Usage: build.sh <output-dir>
 set -euo pipefail
 out=$1
+# shellcheck source=../../scripts/progress.sh
+source "$(dirname "$0")/../../scripts/progress.sh"
 package=quickjs-wasi
 version=3.6.2
 integrity=sha512-FCqGtGOrMgzUiIrMNMA2YnsOxCNwo31dzqXvclXUC6xeT35NJLKXQJsvbeCTjvoFAwZgEAPg8U6+KAPDGXn8Mg==
 
 cache=${SANDBOX_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sandboxfunctions}/$package-$version
 if [[ ! -f $cache/quickjs.wasm ]]; then
-  echo "javascript guest: fetching $package $version" >&2
+  progress "javascript guest: fetching $package $version"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack "$package@$version" --silent >/dev/null)

@@ -75,9 +75,12 @@ bundled_packages=(
 # falls back to: the guest has no /usr/share/zoneinfo.
 tzdata_pin=tzdata=2026b-0+deb12u1
 
-say() { printf 'python guest: %s\n' "$*" >&2; }
+# shellcheck source=../../scripts/progress.sh
+source "$here/../../scripts/progress.sh"
+say() { progress "python guest: $*"; }
 die() {
   say "error: $*"
+  printf 'python guest: error: %s\n' "$*" >&2
   exit 1
 }
 
@@ -87,6 +90,7 @@ logged() {
   shift
   if ! "$@" >>"$log" 2>&1; then
     tail -n 40 "$log" >&2
+    { tail -n 40 "$log" >/dev/tty; } 2>/dev/null || true
     die "failed: $* (last lines of its log above)"
   fi
 }
@@ -229,6 +233,7 @@ run_stage() {
   local dir=$1 fn=$2 message=$3
   [[ -f $dir/.complete ]] && return
   say "$message"
+  local started=$SECONDS
   partial=$dir.partial
   rm -rf "$partial"
   mkdir -p "$partial"
@@ -237,6 +242,7 @@ run_stage() {
   rm -rf "$dir"
   mv "$partial" "$dir"
   partial=
+  say "  done in $((SECONDS - started)) s"
 }
 
 wasm_toolchain() {
@@ -616,8 +622,10 @@ link_guest() {
   local cpython=$cpython_wasm_dir deps=$wasm_libraries_dir
   logged "$log" $wasm_cc -O2 -Wall -Wextra -I"$cpython/include" \
     -c "$here/sandbox_entry.c" -o "$work/sandbox_entry.o"
+  # The stack pointer is the module's only mutable global; exported, the engine can save and restore it
+  # with the memory.
   logged "$log" $wasm_cc -mexec-model=reactor \
-    -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 \
+    -z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760 -Wl,--export=__stack_pointer \
     -o "$out/python.wasm" "$work/sandbox_entry.o" \
     "$cpython/lib/libpython3.11.a" "$cpython/lib/libmpdec.a" "$cpython/lib/libexpat.a" \
     -L"$deps/lib" -lsqlite3 -llzma -lbz2 -lz \
@@ -625,8 +633,8 @@ link_guest() {
   logged "$log" wasm-strip "$out/python.wasm"
   local exports name
   exports=$(wasm-objdump -x -j Export "$out/python.wasm")
-  for name in memory _initialize sf_alloc sf_free sf_init sf_call sf_result_ptr sf_result_len \
-    sf_interrupt_slots; do
+  for name in memory __stack_pointer _initialize sf_alloc sf_free sf_init sf_call sf_result_ptr \
+    sf_result_len sf_interrupt_slots; do
     grep -q "\"$name\"" <<<"$exports" || die "python.wasm does not export $name"
   done
 
@@ -667,7 +675,7 @@ publish() {
 
 if [[ -f $final_dir/.complete ]]; then
   publish
-  say "up to date ($final_dir)"
+  printf 'python guest: up to date (%s)\n' "$final_dir" >&2
   exit 0
 fi
 

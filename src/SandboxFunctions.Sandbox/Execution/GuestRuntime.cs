@@ -6,7 +6,7 @@ using SandboxFunctions.Sandbox.Wasi;
 namespace SandboxFunctions.Sandbox.Execution;
 
 /// <summary>
-/// The shared machinery of a guest runtime: loading its library, booting its base image once, and
+/// The shared machinery of a guest runtime: its compiled module, booting its base image once, and
 /// turning images and snapshots into live guests. Subclasses know their interpreter's calling convention.
 /// </summary>
 internal abstract class GuestRuntime : IGuestRuntime
@@ -14,18 +14,18 @@ internal abstract class GuestRuntime : IGuestRuntime
     private readonly Lock _bootGate = new();
     private Task<BaseImage>? _baseImage;
 
-    protected GuestRuntime(RuntimeInfo info, GuestLibrary library, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time)
+    protected GuestRuntime(RuntimeInfo info, GuestModule module, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time)
     {
         Info = info;
-        Library = library;
-        Bindings = new ImportBindings(library, hostFunctions);
+        Module = module;
+        Bindings = new ImportBindings(module, hostFunctions);
         Pool = pool;
         Time = time;
     }
 
     public RuntimeInfo Info { get; }
 
-    internal GuestLibrary Library { get; }
+    internal GuestModule Module { get; }
 
     internal ImportBindings Bindings { get; }
 
@@ -121,7 +121,7 @@ internal abstract class GuestRuntime : IGuestRuntime
 
         var wasi = new WasiPreview1(files, Time, Arguments, new Dictionary<string, string>());
         var context = new GuestContext(this, files, wasi);
-        context.Attach(GuestInstance.Create(Library, context));
+        context.Attach(GuestInstance.Create(Module, context));
         return context;
     }
 
@@ -130,7 +130,7 @@ internal abstract class GuestRuntime : IGuestRuntime
         using var context = CreateContext(VfsLimits.Default);
         context.Wasi.Deterministic = true;
         Boot(context);
-        var globals = new ulong[Library.GlobalCount];
+        var globals = new ulong[Module.GlobalCount];
         context.Instance.GetGlobals(globals);
         return new BaseImage(context.Instance.Memory.All().ToArray(), globals, context.Wasi.MonotonicNanoseconds);
     }

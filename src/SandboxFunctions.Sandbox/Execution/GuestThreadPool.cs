@@ -4,8 +4,8 @@ namespace SandboxFunctions.Sandbox.Execution;
 
 /// <summary>
 /// Dedicated threads with large native stacks for guest code. Deep guest recursion must end in the
-/// interpreter's own error or a trap, never in a native stack overflow, which would end the process.
-/// A thread whose guest never returns is written off and replaced, so the host never waits on a guest.
+/// interpreter's own error or a stack-overflow trap, never in a native stack overflow, which would end the
+/// process: Wasmtime's stack limit is a fraction of these threads' stacks.
 /// </summary>
 internal sealed class GuestThreadPool : IDisposable
 {
@@ -17,7 +17,6 @@ internal sealed class GuestThreadPool : IDisposable
     private int _threads;
     private int _idle;
     private int _queued;
-    private int _abandoned;
 
     public GuestThreadPool(int maxThreads, int maxQueued, int stackBytes)
     {
@@ -40,7 +39,7 @@ internal sealed class GuestThreadPool : IDisposable
         lock (_gate)
         {
             // Work waits only when no thread is idle and no new one may start; at most _maxQueued may wait.
-            var startable = _maxThreads + _abandoned - _threads;
+            var startable = _maxThreads - _threads;
             var waiting = _queued + 1 - _idle - startable;
             if (refuseWhenBusy && waiting > _maxQueued)
             {
@@ -58,19 +57,6 @@ internal sealed class GuestThreadPool : IDisposable
 
         _queue.Writer.TryWrite(item);
         return item.Task;
-    }
-
-    /// <summary>Writes off a thread stuck in a guest, letting the pool start a replacement.</summary>
-    public void Abandon()
-    {
-        lock (_gate)
-        {
-            _abandoned++;
-            if (_queued > _idle && _threads < _maxThreads + _abandoned)
-            {
-                StartThread();
-            }
-        }
     }
 
     public void Dispose() => _queue.Writer.TryComplete();

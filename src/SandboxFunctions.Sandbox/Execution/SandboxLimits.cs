@@ -25,8 +25,14 @@ public sealed record SandboxLimits
     /// <summary>Largest source accepted, in UTF-8 bytes.</summary>
     public int CodeBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>How long the code may run after a soft timeout (a catchable exception) before it is stopped hard.</summary>
-    public TimeSpan HardTimeoutGrace { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The most time code may take to wind up after a soft timeout (a catchable exception) before it is stopped
+    /// hard. The grace is 2.5% of the timeout, at least 20 ms, and never more than this.
+    /// </summary>
+    public TimeSpan HardTimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
 
     public VfsLimits Files { get; init; } = VfsLimits.Default;
+
+    internal TimeSpan GraceFor(TimeSpan timeout) =>
+        TimeSpan.FromTicks(Math.Min(Math.Max(timeout.Ticks / 40, TimeSpan.TicksPerMillisecond * 20), HardTimeoutGrace.Ticks));
 }

@@ -1,22 +1,18 @@
 namespace SandboxFunctions.Sandbox.Execution;
 
 /// <summary>
-/// Enforces one call's deadline: first a soft interrupt the guest sees as an exception, then a hard one
-/// that makes its next memory access trap, then, if the guest still has not returned, gives up on it.
+/// Enforces one call's deadline and its cancellation: first a soft interrupt the guest sees as an exception,
+/// then, after a grace period, a hard one that stops the guest wherever it is.
 /// </summary>
 internal sealed class Watchdog : IDisposable
 {
-    private static readonly TimeSpan GiveUpAfterHard = TimeSpan.FromSeconds(3);
-
     private readonly Lock _gate = new();
     private readonly Action _soft;
     private readonly Action _hard;
     private readonly TimeSpan _grace;
     private readonly TimeProvider _time;
-    private readonly TaskCompletionSource _givenUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ITimer _softTimer;
     private ITimer? _hardTimer;
-    private ITimer? _giveUpTimer;
     private readonly CancellationTokenRegistration _cancellation;
     private bool _finished;
 
@@ -36,9 +32,6 @@ internal sealed class Watchdog : IDisposable
 
     public bool HardInterrupted { get; private set; }
 
-    /// <summary>Completes when the guest ignored even the hard interrupt.</summary>
-    public Task GivenUp => _givenUp.Task;
-
     /// <summary>Marks the call as finished, so that no interrupt lands on an idle guest.</summary>
     public void Finish()
     {
@@ -53,7 +46,6 @@ internal sealed class Watchdog : IDisposable
         Finish();
         _softTimer.Dispose();
         _hardTimer?.Dispose();
-        _giveUpTimer?.Dispose();
         _cancellation.Dispose();
     }
 
@@ -84,7 +76,6 @@ internal sealed class Watchdog : IDisposable
 
             HardInterrupted = true;
             _hard();
-            _giveUpTimer = _time.CreateTimer(_ => _givenUp.TrySetResult(), null, GiveUpAfterHard, Timeout.InfiniteTimeSpan);
         }
     }
 }

@@ -4,36 +4,38 @@ using System.Text;
 namespace SandboxFunctions.Sandbox.Interop;
 
 /// <summary>
-/// Bounds-checked access to a guest's linear memory. Reads the current size on every access, so a view
-/// never outlives a growth or a watchdog interrupt.
+/// Bounds-checked access to a guest's linear memory as it is at one moment. The memory never moves, but it
+/// may grow while the guest runs, so a view is taken afresh for each host call.
 /// </summary>
 internal readonly unsafe struct GuestMemory
 {
     public const int PageSize = 65536;
 
-    private readonly WasmMemory* _memory;
+    private readonly byte* _data;
+    private readonly ulong _size;
 
-    internal GuestMemory(WasmMemory* memory)
+    internal GuestMemory(byte* data, ulong size)
     {
-        _memory = memory;
+        _data = data;
+        _size = size;
     }
 
-    public uint Size => Volatile.Read(ref _memory->Size);
+    public uint Size => (uint)Math.Min(_size, uint.MaxValue);
 
-    public uint Pages => _memory->Pages;
+    public uint Pages => (uint)(_size / PageSize);
 
     public Span<byte> Span(uint address, uint length)
     {
-        if ((ulong)address + length > Size)
+        if ((ulong)address + length > _size || length > int.MaxValue)
         {
             throw new GuestMemoryException(address, length);
         }
 
-        return new Span<byte>(_memory->Data + address, (int)length);
+        return new Span<byte>(_data + address, (int)length);
     }
 
     /// <summary>The whole memory, for snapshots; only while the guest is not running.</summary>
-    public Span<byte> All() => new(_memory->Data, (int)Size);
+    public Span<byte> All() => new(_data, checked((int)_size));
 
     public uint ReadU32(uint address) => BinaryPrimitives.ReadUInt32LittleEndian(Span(address, 4));
 
@@ -46,18 +48,6 @@ internal readonly unsafe struct GuestMemory
     public void WriteU32(uint address, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Span(address, 4), value);
 
     public void WriteU64(uint address, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Span(address, 8), value);
-
-    /// <summary>Writes a 32-bit value that another thread (the running guest) reads; the address must be aligned.</summary>
-    public void WriteU32Volatile(uint address, uint value)
-    {
-        if ((address & 3) != 0)
-        {
-            throw new GuestMemoryException(address, 4);
-        }
-
-        _ = Span(address, 4);
-        Volatile.Write(ref *(uint*)(_memory->Data + address), value);
-    }
 
     public string ReadUtf8(uint address, uint length) => Encoding.UTF8.GetString(Span(address, length));
 

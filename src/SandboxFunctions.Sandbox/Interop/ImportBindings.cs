@@ -4,18 +4,18 @@ namespace SandboxFunctions.Sandbox.Interop;
 
 /// <summary>
 /// Routes a guest's imports: WASI functions to the sandbox's <see cref="WasiPreview1"/>, everything else to
-/// the runtime's own host functions. Built once per library, so every import is known to be served
+/// the runtime's own host functions. Built once per module, so every import is known to be served
 /// before any instance exists.
 /// </summary>
 internal sealed class ImportBindings
 {
     private readonly WasiFunction?[] _wasi;
 
-    public ImportBindings(GuestLibrary library, IReadOnlySet<string> runtimeImports)
+    public ImportBindings(GuestModule module, IReadOnlySet<string> runtimeImports)
     {
-        _wasi = new WasiFunction?[library.Imports.Count];
+        _wasi = new WasiFunction?[module.Imports.Count];
         var unknown = new List<string>();
-        foreach (var import in library.Imports)
+        foreach (var import in module.Imports)
         {
             if (import.Module == WasiFunctions.ModuleName && WasiFunctions.TryParse(import.Name, out var function))
             {
@@ -30,7 +30,7 @@ internal sealed class ImportBindings
         if (unknown.Count > 0)
         {
             throw new SandboxException(SandboxErrorKind.RuntimeUnavailable,
-                $"The {library.ModuleName} guest imports functions this host does not provide: {string.Join(", ", unknown)}.");
+                $"The {module.Name} guest imports functions this host does not provide: {string.Join(", ", unknown)}.");
         }
     }
 

@@ -36,19 +36,19 @@ internal sealed class CPythonRuntime : GuestRuntime
     private readonly GuestFunction _interruptSlots;
     private InterruptSlots? _slots;
 
-    public CPythonRuntime(RuntimeInfo info, GuestLibrary library, byte[] standardLibrary, byte[] bundledPackages, GuestThreadPool pool, TimeProvider time)
-        : base(info, library, NoHostImports, pool, time)
+    public CPythonRuntime(RuntimeInfo info, GuestModule module, byte[] standardLibrary, byte[] bundledPackages, GuestThreadPool pool, TimeProvider time)
+        : base(info, module, NoHostImports, pool, time)
     {
         _standardLibrary = standardLibrary;
         _bundledPackages = bundledPackages;
-        _initialize = library.GetExport("_initialize");
-        _init = library.GetExport("sf_init");
-        _alloc = library.GetExport("sf_alloc");
-        _free = library.GetExport("sf_free");
-        _call = library.GetExport("sf_call");
-        _resultPointer = library.GetExport("sf_result_ptr");
-        _resultLength = library.GetExport("sf_result_len");
-        _interruptSlots = library.GetExport("sf_interrupt_slots");
+        _initialize = module.GetExport("_initialize");
+        _init = module.GetExport("sf_init");
+        _alloc = module.GetExport("sf_alloc");
+        _free = module.GetExport("sf_free");
+        _call = module.GetExport("sf_call");
+        _resultPointer = module.GetExport("sf_result_ptr");
+        _resultLength = module.GetExport("sf_result_len");
+        _interruptSlots = module.GetExport("sf_interrupt_slots");
     }
 
     protected override IReadOnlyList<string> Arguments => ["python"];
@@ -78,10 +78,9 @@ internal sealed class CPythonRuntime : GuestRuntime
     internal override GuestOutcome Run(GuestContext context, ExecutionRequest request)
     {
         var slots = _slots ??= ReadInterruptSlots(context);
-        var memory = context.Instance.Memory;
 
         // A timeout that arrived after the previous call returned must not hit this one.
-        memory.WriteU32Volatile(slots.AsyncExceptionAddress, 0);
+        context.Instance.WriteVolatile(slots.AsyncExceptionAddress, 0);
 
         var payload = request.Event is { } @event
             ? JsonSerializer.SerializeToUtf8Bytes(new
@@ -140,9 +139,8 @@ internal sealed class CPythonRuntime : GuestRuntime
             return;
         }
 
-        var memory = context.Instance.Memory;
-        memory.WriteU32Volatile(slots.AsyncExceptionAddress, slots.TimeoutException);
-        memory.WriteU32Volatile(slots.EvalBreakerAddress, 1);
+        context.Instance.WriteVolatile(slots.AsyncExceptionAddress, slots.TimeoutException);
+        context.Instance.WriteVolatile(slots.EvalBreakerAddress, 1);
     }
 
     private InterruptSlots ReadInterruptSlots(GuestContext context)

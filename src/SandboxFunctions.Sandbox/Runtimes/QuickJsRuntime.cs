@@ -33,11 +33,11 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
     private readonly string _bootstrap;
     private readonly Exports _exports;
 
-    public QuickJsRuntime(RuntimeInfo info, GuestLibrary library, string bootstrap, GuestThreadPool pool, TimeProvider time)
-        : base(info, library, HostImports, pool, time)
+    public QuickJsRuntime(RuntimeInfo info, GuestModule module, string bootstrap, GuestThreadPool pool, TimeProvider time)
+        : base(info, module, HostImports, pool, time)
     {
         _bootstrap = bootstrap;
-        _exports = new Exports(library);
+        _exports = new Exports(module);
     }
 
     protected override IReadOnlyList<string> Arguments => ["node"];
@@ -363,30 +363,30 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
     }
 
     /// <summary>The reactor's exports this runtime uses, resolved once.</summary>
-    internal sealed class Exports(GuestLibrary library)
+    internal sealed class Exports(GuestModule module)
     {
-        public GuestFunction Initialize { get; } = library.GetExport("_initialize");
-        public GuestFunction Init { get; } = library.GetExport("qjs_init");
-        public GuestFunction SetInterruptHandler { get; } = library.GetExport("qjs_set_interrupt_handler");
-        public GuestFunction SetModuleLoader { get; } = library.GetExport("qjs_set_module_loader");
-        public GuestFunction SetMaxStackSize { get; } = library.GetExport("qjs_set_max_stack_size");
-        public GuestFunction Eval { get; } = library.GetExport("qjs_eval");
-        public GuestFunction IsException { get; } = library.GetExport("qjs_is_exception");
-        public GuestFunction GetException { get; } = library.GetExport("qjs_get_exception");
-        public GuestFunction FreeValue { get; } = library.GetExport("qjs_free_value");
-        public GuestFunction GetStringLength { get; } = library.GetExport("qjs_get_string_len");
-        public GuestFunction FreeCString { get; } = library.GetExport("qjs_free_cstring");
-        public GuestFunction NewString { get; } = library.GetExport("qjs_new_string");
-        public GuestFunction NewObject { get; } = library.GetExport("qjs_new_object");
-        public GuestFunction NewError { get; } = library.GetExport("qjs_new_error");
-        public GuestFunction Throw { get; } = library.GetExport("qjs_throw");
-        public GuestFunction NewHostFunction { get; } = library.GetExport("qjs_new_host_function");
-        public GuestFunction GetGlobal { get; } = library.GetExport("qjs_get_global");
-        public GuestFunction SetPropString { get; } = library.GetExport("qjs_set_prop_string");
-        public GuestFunction GetFloat64 { get; } = library.GetExport("qjs_get_float64");
-        public GuestFunction IsJobPending { get; } = library.GetExport("qjs_is_job_pending");
-        public GuestFunction ExecutePendingJob { get; } = library.GetExport("qjs_execute_pending_job");
-        public GuestFunction Malloc { get; } = library.GetExport("wasm_malloc");
-        public GuestFunction Free { get; } = library.GetExport("wasm_free");
+        public GuestFunction Initialize { get; } = module.GetExport("_initialize");
+        public GuestFunction Init { get; } = module.GetExport("qjs_init");
+        public GuestFunction SetInterruptHandler { get; } = module.GetExport("qjs_set_interrupt_handler");
+        public GuestFunction SetModuleLoader { get; } = module.GetExport("qjs_set_module_loader");
+        public GuestFunction SetMaxStackSize { get; } = module.GetExport("qjs_set_max_stack_size");
+        public GuestFunction Eval { get; } = module.GetExport("qjs_eval");
+        public GuestFunction IsException { get; } = module.GetExport("qjs_is_exception");
+        public GuestFunction GetException { get; } = module.GetExport("qjs_get_exception");
+        public GuestFunction FreeValue { get; } = module.GetExport("qjs_free_value");
+        public GuestFunction GetStringLength { get; } = module.GetExport("qjs_get_string_len");
+        public GuestFunction FreeCString { get; } = module.GetExport("qjs_free_cstring");
+        public GuestFunction NewString { get; } = module.GetExport("qjs_new_string");
+        public GuestFunction NewObject { get; } = module.GetExport("qjs_new_object");
+        public GuestFunction NewError { get; } = module.GetExport("qjs_new_error");
+        public GuestFunction Throw { get; } = module.GetExport("qjs_throw");
+        public GuestFunction NewHostFunction { get; } = module.GetExport("qjs_new_host_function");
+        public GuestFunction GetGlobal { get; } = module.GetExport("qjs_get_global");
+        public GuestFunction SetPropString { get; } = module.GetExport("qjs_set_prop_string");
+        public GuestFunction GetFloat64 { get; } = module.GetExport("qjs_get_float64");
+        public GuestFunction IsJobPending { get; } = module.GetExport("qjs_is_job_pending");
+        public GuestFunction ExecutePendingJob { get; } = module.GetExport("qjs_execute_pending_job");
+        public GuestFunction Malloc { get; } = module.GetExport("wasm_malloc");
+        public GuestFunction Free { get; } = module.GetExport("wasm_free");
     }
 }

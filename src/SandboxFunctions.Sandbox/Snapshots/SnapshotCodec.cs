@@ -26,7 +26,7 @@ internal static class SnapshotCodec
         var memory = context.Instance.Memory;
         var current = memory.All();
         var changed = FindChangedChunks(current, image.Memory);
-        var globals = new ulong[context.Runtime.Library.GlobalCount];
+        var globals = new ulong[context.Runtime.Module.GlobalCount];
         context.Instance.GetGlobals(globals);
 
         using var output = new MemoryStream();
@@ -152,7 +152,7 @@ internal static class SnapshotCodec
                 bytes.CopyTo(memory[(chunk * chunkSize)..]);
             }
 
-            if (globals.Length != context.Runtime.Library.GlobalCount)
+            if (globals.Length != context.Runtime.Module.GlobalCount)
             {
                 throw new InvalidDataException("The snapshot has a different number of globals than the guest.");
             }
