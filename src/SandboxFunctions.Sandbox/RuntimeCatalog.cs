@@ -27,7 +27,7 @@ public sealed partial class RuntimeCatalog : IDisposable
             {
                 try
                 {
-                    var runtime = Load(manifestPath, _engine, _pool, time);
+                    var runtime = Load(manifestPath, _engine, _pool, time, logger);
                     _byLanguage[runtime.Info.Language] = runtime;
                 }
                 catch (SandboxException ex)
@@ -58,13 +58,13 @@ public sealed partial class RuntimeCatalog : IDisposable
         _pool.Dispose();
         foreach (var runtime in _byLanguage.Values.OfType<GuestRuntime>())
         {
-            runtime.Module.Dispose();
+            runtime.Dispose();
         }
 
         _engine.Dispose();
     }
 
-    private static GuestRuntime Load(string manifestPath, WasmEngine engine, GuestThreadPool pool, TimeProvider time)
+    private static GuestRuntime Load(string manifestPath, WasmEngine engine, GuestThreadPool pool, TimeProvider time, ILogger logger)
     {
         var manifest = RuntimeManifest.Read(manifestPath);
         var directory = Path.GetDirectoryName(manifestPath)!;
@@ -76,8 +76,8 @@ public sealed partial class RuntimeCatalog : IDisposable
 
         return manifest.Kind switch
         {
-            "quickjs" => new QuickJsRuntime(info, module, File.ReadAllText(FileOf("bootstrap")), pool, time),
-            "cpython" => new CPythonRuntime(info, module, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time),
+            "quickjs" => new QuickJsRuntime(info, module, File.ReadAllText(FileOf("bootstrap")), pool, time, logger),
+            "cpython" => new CPythonRuntime(info, module, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time, logger),
             _ => throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{manifestPath} has unknown kind '{manifest.Kind}'."),
         };
     }

@@ -26,29 +26,54 @@ public sealed class CompiledModuleTests : IDisposable
     private string CachePath => Path.Combine(_root, "cache");
 
     [Fact]
-    public async Task A_module_is_compiled_once_into_the_cache_and_a_damaged_entry_is_compiled_again()
+    public async Task The_module_and_its_booted_form_are_compiled_once_into_the_cache_and_damaged_entries_are_compiled_again()
     {
         using (var first = Catalog())
         {
             Assert.Equal("2", await ValueAsync(first, "1 + 1"));
         }
 
-        var cached = Assert.Single(Directory.GetFiles(CachePath, "*.cwasm"));
-        var written = File.GetLastWriteTimeUtc(cached);
+        var cached = Directory.GetFiles(CachePath, "*.cwasm").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(2, cached.Length);
+        Assert.Single(cached, path => Path.GetFileName(path).Contains("-booted-", StringComparison.Ordinal));
+        var written = cached.Select(File.GetLastWriteTimeUtc).ToArray();
         using (var second = Catalog())
         {
             Assert.Equal("4", await ValueAsync(second, "2 + 2"));
         }
 
-        Assert.Equal(written, File.GetLastWriteTimeUtc(cached));
+        Assert.Equal(written, cached.Select(File.GetLastWriteTimeUtc));
 
-        await File.WriteAllBytesAsync(cached, [1, 2, 3, 4]);
+        foreach (var path in cached)
+        {
+            await File.WriteAllBytesAsync(path, [1, 2, 3, 4]);
+        }
+
         using (var third = Catalog())
         {
             Assert.Equal("6", await ValueAsync(third, "3 + 3"));
         }
 
-        Assert.True(new FileInfo(cached).Length > 4, "The damaged cache entry was not replaced.");
+        Assert.All(cached, path => Assert.True(new FileInfo(path).Length > 4, $"{path} was not replaced."));
+    }
+
+    [Fact]
+    public async Task A_process_that_starts_from_the_cached_booted_module_restores_state_saved_after_a_real_boot()
+    {
+        byte[] snapshot;
+        using (var booting = Catalog())
+        {
+            await using var sandbox = await booting.TryGetOrThrow().CreateAsync(Execution.SandboxLimits.Default);
+            await sandbox.ValueAsync("var kept = [1, 2, 3].map(n => n * 2)");
+            snapshot = await sandbox.CaptureSnapshotAsync();
+        }
+
+        using var cached = Catalog();
+        await using var restored = await cached.TryGetOrThrow().RestoreAsync(snapshot, Execution.SandboxLimits.Default);
+
+        Assert.Equal("'2,4,6'", await restored.ValueAsync("kept.join()"));
+        await using var fresh = await cached.TryGetOrThrow().CreateAsync(Execution.SandboxLimits.Default);
+        Assert.Equal("'undefined'", await fresh.ValueAsync("typeof kept"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SandboxFunctions.Sandbox.Interop;
 using SandboxFunctions.Sandbox.Snapshots;
 using SandboxFunctions.Sandbox.Vfs;
@@ -9,18 +10,21 @@ namespace SandboxFunctions.Sandbox.Execution;
 /// The shared machinery of a guest runtime: its compiled module, booting its base image once, and
 /// turning images and snapshots into live guests. Subclasses know their interpreter's calling convention.
 /// </summary>
-internal abstract class GuestRuntime : IGuestRuntime
+internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
 {
     private readonly Lock _bootGate = new();
+    private readonly ILogger _logger;
     private Task<BaseImage>? _baseImage;
+    private GuestModule? _booted;
 
-    protected GuestRuntime(RuntimeInfo info, GuestModule module, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time)
+    protected GuestRuntime(RuntimeInfo info, GuestModule module, IReadOnlySet<string> hostFunctions, GuestThreadPool pool, TimeProvider time, ILogger logger)
     {
         Info = info;
         Module = module;
         Bindings = new ImportBindings(module, hostFunctions);
         Pool = pool;
         Time = time;
+        _logger = logger;
     }
 
     public RuntimeInfo Info { get; }
@@ -38,6 +42,8 @@ internal abstract class GuestRuntime : IGuestRuntime
 
     /// <summary>The writable folders of the image layout, whose contents are saved with the session.</summary>
     protected virtual IReadOnlyList<string> UserRoots => ["/workspace", "/tmp"];
+
+    private string BootedCacheKey => $"booted-{Info.BuildId}";
 
     public async Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
     {
@@ -95,7 +101,7 @@ internal abstract class GuestRuntime : IGuestRuntime
     /// <summary>A fresh guest in the state of the image plus snapshot; on a guest thread.</summary>
     internal GuestContext Materialize(BaseImage image, SnapshotContent? snapshot, SandboxLimits limits)
     {
-        var context = CreateContext(limits.Files);
+        var context = CreateContext(image.Module, limits.Files);
         try
         {
             context.Instance.MaxPages = (uint)Math.Min(context.Instance.MaxPages, limits.MemoryBytes / GuestMemory.PageSize);
@@ -110,7 +116,13 @@ internal abstract class GuestRuntime : IGuestRuntime
         }
     }
 
-    private GuestContext CreateContext(VfsLimits fileLimits)
+    public void Dispose()
+    {
+        _booted?.Dispose();
+        Module.Dispose();
+    }
+
+    private GuestContext CreateContext(GuestModule module, VfsLimits fileLimits)
     {
         var files = new VirtualFileSystem(fileLimits, Time);
         MountSystemFiles(files);
@@ -121,17 +133,75 @@ internal abstract class GuestRuntime : IGuestRuntime
 
         var wasi = new WasiPreview1(files, Time, Arguments, new Dictionary<string, string>());
         var context = new GuestContext(this, files, wasi);
-        context.Attach(GuestInstance.Create(Module, context));
+        context.Attach(GuestInstance.Create(module, context));
         return context;
     }
 
+    /// <summary>
+    /// The base image, and the module new sandboxes come from. A booted module cached by an earlier process with
+    /// the same runtime build and engine already holds the image, so nothing boots; otherwise the interpreter
+    /// boots, deterministically, and the booted module is written, compiled and cached for the next process.
+    /// </summary>
     private BaseImage BootBaseImage()
     {
-        using var context = CreateContext(VfsLimits.Default);
-        context.Wasi.Deterministic = true;
-        Boot(context);
+        if (LoadBootedModule() is { } cached)
+        {
+            return cached;
+        }
+
+        byte[] memory;
         var globals = new ulong[Module.GlobalCount];
-        context.Instance.GetGlobals(globals);
-        return new BaseImage(context.Instance.Memory.All().ToArray(), globals, context.Wasi.MonotonicNanoseconds);
+        long monotonic;
+        using (var context = CreateContext(Module, VfsLimits.Default))
+        {
+            context.Wasi.Deterministic = true;
+            Boot(context);
+            context.Instance.GetGlobals(globals);
+            memory = context.Instance.Memory.All().ToArray();
+            monotonic = context.Wasi.MonotonicNanoseconds;
+        }
+
+        try
+        {
+            var source = Module.SourcePath ?? throw new InvalidDataException("The module was not loaded from a file.");
+            var bytes = BootedModuleWriter.Write(File.ReadAllBytes(source), memory, Module.MutableGlobals.Zip(globals).ToDictionary(g => g.First, g => g.Second));
+            Module.Engine.WriteCacheNote(Module.Name, BootedCacheKey, monotonic.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _booted = new GuestModule(Module.Engine, Module.Name, Module.Engine.Compile(Module.Name, bytes, BootedCacheKey));
+            return new BaseImage(memory, globals, monotonic, _booted, preloaded: true);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or SandboxException or Wasmtime.WasmtimeException)
+        {
+            // Sandboxes still work, each starting from a copy of the image.
+            LogBootedModuleUnavailable(_logger, Info.Language, ex.Message);
+            return new BaseImage(memory, globals, monotonic, Module, preloaded: false);
+        }
     }
+
+    private BaseImage? LoadBootedModule()
+    {
+        if (Module.Engine.ReadCacheNote(Module.Name, BootedCacheKey) is not { } note
+            || !long.TryParse(note, System.Globalization.CultureInfo.InvariantCulture, out var monotonic)
+            || Module.Engine.TryLoadCached(Module.Name, BootedCacheKey) is not { } compiled)
+        {
+            return null;
+        }
+
+        var booted = new GuestModule(Module.Engine, Module.Name, compiled);
+        try
+        {
+            using var context = CreateContext(booted, VfsLimits.Default);
+            var globals = new ulong[booted.GlobalCount];
+            context.Instance.GetGlobals(globals);
+            _booted = booted;
+            return new BaseImage(context.Instance.Memory.All().ToArray(), globals, monotonic, booted, preloaded: true);
+        }
+        catch (SandboxException)
+        {
+            booted.Dispose();
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The booted {Language} module could not be made ({Reason}); new sandboxes copy the base image instead.")]
+    private static partial void LogBootedModuleUnavailable(ILogger logger, string language, string reason);
 }

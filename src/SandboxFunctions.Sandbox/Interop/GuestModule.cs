@@ -47,7 +47,11 @@ internal sealed class GuestModule : IDisposable
     }
 
     /// <summary>Loads a guest module from a .wasm file, compiled or from the engine's cache.</summary>
-    public static GuestModule Load(WasmEngine engine, string name, string wasmPath) => new(engine, name, engine.LoadModule(name, wasmPath));
+    public static GuestModule Load(WasmEngine engine, string name, string wasmPath) =>
+        new(engine, name, engine.LoadModule(name, wasmPath)) { SourcePath = wasmPath };
+
+    /// <summary>The .wasm file the module was compiled from, when it came from one.</summary>
+    public string? SourcePath { get; private init; }
 
     public WasmEngine Engine { get; }
 

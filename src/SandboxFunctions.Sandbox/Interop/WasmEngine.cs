@@ -67,19 +67,33 @@ internal sealed partial class WasmEngine : IDisposable
         }
 
         var bytes = File.ReadAllBytes(wasmPath);
-        var cachePath = _cacheDirectory is null ? null : Path.Combine(_cacheDirectory, $"{name}-{Hash(bytes)[..16]}-{Fingerprint}.cwasm");
-        if (cachePath is not null && File.Exists(cachePath))
+        var key = $"{Hash(bytes)[..16]}-{Fingerprint}";
+        return TryLoadCached(name, key) ?? Compile(name, bytes, key);
+    }
+
+    /// <summary>A module this engine compiled and cached under <paramref name="key"/> before, or null.</summary>
+    public Module? TryLoadCached(string name, string key)
+    {
+        var cachePath = CachePath(name, key);
+        if (cachePath is null || !File.Exists(cachePath))
         {
-            try
-            {
-                return Module.DeserializeFile(Engine, name, cachePath);
-            }
-            catch (WasmtimeException ex)
-            {
-                LogCacheUnusable(_logger, cachePath, ex.Message);
-            }
+            return null;
         }
 
+        try
+        {
+            return Module.DeserializeFile(Engine, name, cachePath);
+        }
+        catch (WasmtimeException ex)
+        {
+            LogCacheUnusable(_logger, cachePath, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Compiles a module and, with a key, caches the result for later processes.</summary>
+    public Module Compile(string name, byte[] bytes, string? key)
+    {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         LogCompiling(_logger, name, bytes.Length / (1024 * 1024));
         Module module;
@@ -94,23 +108,48 @@ internal sealed partial class WasmEngine : IDisposable
 
         var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         LogCompiled(_logger, name, seconds);
-        if (cachePath is not null)
+        if (key is not null && CachePath(name, key) is { } cachePath)
         {
-            TryWriteCache(cachePath, module);
+            TryWriteCache(cachePath, module.Serialize());
         }
 
         return module;
     }
 
+    /// <summary>A small note kept beside a cached module, or null when there is none.</summary>
+    public string? ReadCacheNote(string name, string key)
+    {
+        var path = CachePath(name, key) is { } modulePath ? modulePath + ".note" : null;
+        try
+        {
+            return path is not null && File.Exists(path) ? File.ReadAllText(path) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a small note beside a cached module; written before the module, so a module's note is always there.</summary>
+    public void WriteCacheNote(string name, string key, string note)
+    {
+        if (CachePath(name, key) is { } modulePath)
+        {
+            TryWriteCache(modulePath + ".note", System.Text.Encoding.UTF8.GetBytes(note));
+        }
+    }
+
     public void Dispose() => Engine.Dispose();
 
-    private void TryWriteCache(string path, Module module)
+    private string? CachePath(string name, string key) => _cacheDirectory is null ? null : Path.Combine(_cacheDirectory, $"{name}-{key}.cwasm");
+
+    private void TryWriteCache(string path, byte[] contents)
     {
         var temporary = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(temporary, module.Serialize());
+            File.WriteAllBytes(temporary, contents);
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sandbox.Interop;
 using SandboxFunctions.Sandbox.Vfs;
@@ -36,8 +37,8 @@ internal sealed class CPythonRuntime : GuestRuntime
     private readonly GuestFunction _interruptSlots;
     private InterruptSlots? _slots;
 
-    public CPythonRuntime(RuntimeInfo info, GuestModule module, byte[] standardLibrary, byte[] bundledPackages, GuestThreadPool pool, TimeProvider time)
-        : base(info, module, NoHostImports, pool, time)
+    public CPythonRuntime(RuntimeInfo info, GuestModule module, byte[] standardLibrary, byte[] bundledPackages, GuestThreadPool pool, TimeProvider time, ILogger logger)
+        : base(info, module, NoHostImports, pool, time, logger)
     {
         _standardLibrary = standardLibrary;
         _bundledPackages = bundledPackages;

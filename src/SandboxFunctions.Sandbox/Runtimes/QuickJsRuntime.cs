@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sandbox.Interop;
 using SandboxFunctions.Sandbox.Vfs;
@@ -33,8 +34,8 @@ internal sealed partial class QuickJsRuntime : GuestRuntime
     private readonly string _bootstrap;
     private readonly Exports _exports;
 
-    public QuickJsRuntime(RuntimeInfo info, GuestModule module, string bootstrap, GuestThreadPool pool, TimeProvider time)
-        : base(info, module, HostImports, pool, time)
+    public QuickJsRuntime(RuntimeInfo info, GuestModule module, string bootstrap, GuestThreadPool pool, TimeProvider time, ILogger logger)
+        : base(info, module, HostImports, pool, time, logger)
     {
         _bootstrap = bootstrap;
         _exports = new Exports(module);

@@ -118,8 +118,12 @@ internal static class SnapshotCodec
     {
         if (snapshot is null)
         {
-            ApplyMemory(context, image.Pages, image);
-            context.Instance.SetGlobals(image.Globals);
+            if (!image.Preloaded)
+            {
+                ApplyMemory(context, image.Pages, image);
+                context.Instance.SetGlobals(image.Globals);
+            }
+
             context.Wasi.MonotonicOffsetNanoseconds = image.MonotonicNanoseconds;
             return;
         }
@@ -186,8 +190,12 @@ internal static class SnapshotCodec
             throw new SandboxException(SandboxErrorKind.Internal, "The host could not provide memory for the guest.");
         }
 
-        // The instance is fresh, so the pages beyond the base image are still zero.
-        image.Memory.CopyTo(instance.Memory.All());
+        // The instance is fresh, so the pages beyond the base image are still zero; an instance of the booted
+        // module already holds the image.
+        if (!image.Preloaded)
+        {
+            image.Memory.CopyTo(instance.Memory.All());
+        }
     }
 
     private static List<int> FindChangedChunks(ReadOnlySpan<byte> current, ReadOnlySpan<byte> baseMemory)
