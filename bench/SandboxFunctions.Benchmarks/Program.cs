@@ -7,6 +7,7 @@ IScenario[] scenarios =
     new JsVsNodeScenario(),
     new NewSessionScenario(),
     new SnapshotScenario(),
+    new LimitsScenario(),
     new StorageScenario(),
     new ConcurrencyScenario(),
 ];

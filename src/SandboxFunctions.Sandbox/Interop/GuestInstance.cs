@@ -167,6 +167,9 @@ internal sealed unsafe class GuestInstance : IDisposable
         }
     }
 
+    /// <summary>Marks the chunks of memory on pages this instance wrote; false when that cannot be told.</summary>
+    public bool TryFindWrittenChunks(int chunkSize, Span<bool> written) => WrittenPages.TryFind((nint)_memoryBase, chunkSize, written);
+
     public uint GrowMemory(uint deltaPages)
     {
         try

@@ -25,7 +25,7 @@ internal static class SnapshotCodec
     {
         var memory = context.Instance.Memory;
         var current = memory.All();
-        var changed = FindChangedChunks(current, image.Memory);
+        var changed = FindChangedChunks(current, image, context.Instance);
         var globals = new ulong[context.Runtime.Module.GlobalCount];
         context.Instance.GetGlobals(globals);
 
@@ -198,12 +198,25 @@ internal static class SnapshotCodec
         }
     }
 
-    private static List<int> FindChangedChunks(ReadOnlySpan<byte> current, ReadOnlySpan<byte> baseMemory)
+    /// <summary>
+    /// The chunks that differ from the base image. In an instance of the booted module, a chunk on a page the
+    /// guest never wrote still is the image (or zero beyond it), so only written pages are compared, and the
+    /// others are never touched.
+    /// </summary>
+    private static List<int> FindChangedChunks(ReadOnlySpan<byte> current, BaseImage image, GuestInstance instance)
     {
         var changed = new List<int>();
+        var baseMemory = image.Memory.AsSpan();
         var chunks = current.Length / ChunkSize;
+        var written = new bool[chunks];
+        var known = image.Preloaded && instance.TryFindWrittenChunks(ChunkSize, written);
         for (var chunk = 0; chunk < chunks; chunk++)
         {
+            if (known && !written[chunk])
+            {
+                continue;
+            }
+
             var offset = chunk * ChunkSize;
             var now = current.Slice(offset, ChunkSize);
             var unchanged = offset + ChunkSize <= baseMemory.Length
