@@ -9,7 +9,7 @@
 # version, e.g. 3.11.2) there.
 #
 # Results are cached outside the repository, keyed by every input; a run with nothing changed
-# only copies two files. Expensive stages (native build python, wasm libraries, CPython) are
+# only copies two files. Expensive stages (wasm libraries, CPython) are
 # cached by their own inputs, so changing the shim or the runtime module only relinks.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ src_cache=$cache/sources
 jobs=$(nproc)
 
 source_packages=(python3.11 zlib sqlite3 bzip2 xz-utils)
-tool_packages=(clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc wabt gcc tcl dpkg-dev autoconf)
+tool_packages=(clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc wabt gcc tcl dpkg-dev autoconf python3.11)
 prereqs_hint="run native/scripts/install-prereqs.sh first"
 
 # Pure-Python packages that ship with the runtime, pinned to exact Debian bookworm versions. Only
@@ -245,10 +245,13 @@ run_stage() {
   say "  done in $((SECONDS - started)) s"
 }
 
+# WebAssembly features every engine the guest runs on has: memcpy and memset become single instructions
+# (memory.copy, memory.fill) that the engine runs natively, and float-to-int conversions need no range checks.
 wasm_toolchain() {
-  wasm_cc="clang-16 --target=wasm32-wasi --sysroot=$sysroot"
+  local features="-mbulk-memory -mnontrapping-fptoint -msign-ext -mmutable-globals"
+  wasm_cc="clang-16 --target=wasm32-wasi --sysroot=$sysroot $features"
   wasm_cpp="clang-cpp-16 --target=wasm32-wasi --sysroot=$sysroot"
-  wasm_cxx="clang++-16 --target=wasm32-wasi --sysroot=$sysroot"
+  wasm_cxx="clang++-16 --target=wasm32-wasi --sysroot=$sysroot $features"
   wasm_ar=llvm-ar-16
   wasm_ranlib=llvm-ranlib-16
 }
@@ -262,20 +265,16 @@ make_sysroot() {
   ln -s /usr/lib/wasm32-wasi "$sysroot/lib/wasm32-wasi"
 }
 
-# A CPython for this machine from the same sources; the cross build runs its scripts with it.
-# It stays a (pruned) build tree, as CPython's cross build expects, which also skips installing
-# and byte-compiling a stdlib that only the build itself uses.
-build_native_python() {
-  local out=$1 log=$work/native-python.log
-  unpack "$python_dsc" "$out/src" "$log"
-  (cd "$out/src" && logged "$log" autoconf)
-  mkdir "$out/build"
-  (cd "$out/build" && logged "$log" ../src/configure --disable-test-modules)
-  logged "$log" make -C "$out/build" -j"$jobs"
-  find "$out/build" -mindepth 1 -maxdepth 1 ! -name python ! -name pybuilddir.txt ! -name build \
-    -exec rm -rf {} +
-  rm -rf "$out/build/build"/temp.*
-  find "$out/src" -mindepth 1 -maxdepth 1 ! -name Lib -exec rm -rf {} +
+# The cross build runs CPython's own scripts with a CPython of the same version on this machine, and
+# the zips are compiled with it: Debian's python3.11, built from the very sources the guest is built
+# from. Its version is part of every stage key that uses it.
+build_python=/usr/bin/python3.11
+
+check_build_python() {
+  [[ -x $build_python ]] || die "$build_python is missing ($prereqs_hint)"
+  local version
+  version=$("$build_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  [[ $version == 3.11 ]] || die "$build_python is Python $version; the guest's cross build needs 3.11"
 }
 
 build_wasm_libraries() {
@@ -354,13 +353,45 @@ EOF
 
 # Produces the static libraries the reactor links, the headers the shim compiles against, and
 # the generated sysconfig data that belongs in the stdlib zip.
+# Configure takes three minutes here: each of its ~700 checks starts the compiler. Its answers depend
+# only on the toolchain and the sources, so they are kept in the repository (configure.cache), and
+# configure only confirms them when the toolchain is the one they were recorded with. Only its SQLite
+# checks need the libraries (zlib, bzip2 and liblzma are taken from the *_CFLAGS/*_LIBS given); with
+# sqlite3.h generated up front and the SQLite link answers given (facts of SQLite 3.40 as built above:
+# everything but loadable extensions), configure runs while the libraries build. A wrong answer fails
+# the link loudly.
+configure_cache=$here/configure.cache
+sqlite_facts=(ac_cv_header_sqlite3_h=yes ac_cv_lib_sqlite3_sqlite3_load_extension=no)
+for sqlite_function in bind_double column_decltype column_double complete enable_shared_cache \
+  progress_handler result_double serialize set_authorizer trace_v2 value_double; do
+  sqlite_facts+=("ac_cv_lib_sqlite3_sqlite3_$sqlite_function=yes")
+done
+
+libraries_job=
+wait_for_libraries() {
+  if [[ -n $libraries_job ]]; then
+    wait "$libraries_job" || die "building the wasm32-wasi libraries failed"
+    libraries_job=
+  fi
+}
+
 build_cpython_wasm() {
   local out=$1 log=$work/cpython-wasm.log
   local src=$work/cpython build=$work/cpython/wasm
-  local deps=$wasm_libraries_dir
+  local deps=$wasm_libraries_dir sqlite_header=$work/sqlite-header
   unpack "$python_dsc" "$src" "$log"
+  unpack "$sqlite_dsc" "$sqlite_header" "$log"
+  (cd "$sqlite_header" && logged "$log" gcc -O2 -o mksourceid tool/mksourceid.c &&
+    tclsh tool/mksqlite3h.tcl . >sqlite3.h) || die "could not generate sqlite3.h (see $log)"
   (cd "$src" && logged "$log" autoconf)
   mkdir "$build"
+  local recorded
+  recorded=$(head -n 1 "$configure_cache" 2>/dev/null || true)
+  if [[ $recorded == "# toolchain $configure_key" ]]; then
+    cp "$configure_cache" "$build/config.cache"
+  else
+    say "configure.cache was recorded with another toolchain; running every configure check (minutes)"
+  fi
   # posix_fadvise/posix_fallocate are hints without value on the host's in-memory file system;
   # leaving them out drops two WASI imports.
   (cd "$build" && logged "$log" env \
@@ -371,17 +402,23 @@ build_cpython_wasm() {
     ZLIB_CFLAGS="-I$deps/include" ZLIB_LIBS="-L$deps/lib -lz" \
     BZIP2_CFLAGS="-I$deps/include" BZIP2_LIBS="-L$deps/lib -lbz2" \
     LIBLZMA_CFLAGS="-I$deps/include" LIBLZMA_LIBS="-L$deps/lib -llzma" \
-    LIBSQLITE3_CFLAGS="-I$deps/include" LIBSQLITE3_LIBS="-L$deps/lib -lsqlite3" \
+    LIBSQLITE3_CFLAGS="-I$sqlite_header" LIBSQLITE3_LIBS="-L$deps/lib -lsqlite3" \
     ../configure -C --host=wasm32-unknown-wasi --build="$("$src/config.guess")" \
-    --with-build-python="$native_python_dir/build/python" --prefix=/usr/local \
-    --disable-test-modules ac_cv_func_posix_fadvise=no ac_cv_func_posix_fallocate=no)
+    --with-build-python="$build_python" --prefix=/usr/local \
+    --disable-test-modules ac_cv_func_posix_fadvise=no ac_cv_func_posix_fallocate=no \
+    "${sqlite_facts[@]}")
+  # The libraries build alongside configure; make compiles against their headers.
+  wait_for_libraries
   local module
   for module in _sqlite3 _bz2 _lzma zlib _decimal pyexpat; do
     grep -q "^MODULE_$(tr a-z A-Z <<<"$module")_STATE=yes" "$build/Makefile" ||
       die "CPython's configure did not enable $module for wasm32-wasi (see $log)"
   done
+  # Only what the reactor links and the stdlib zip needs: no python.wasm executable, no test or
+  # shared-module checks.
   logged "$log" make -C "$build" -j"$jobs" \
-    CFLAGS_NODIST="-Wno-error=int-conversion -Wno-error=incompatible-function-pointer-types"
+    CFLAGS_NODIST="-Wno-error=int-conversion -Wno-error=incompatible-function-pointer-types" \
+    libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a pybuilddir.txt
 
   mkdir -p "$out/lib" "$out/sysconfig"
   cp "$build/libpython3.11.a" "$build/Modules/_decimal/libmpdec/libmpdec.a" \
@@ -389,6 +426,12 @@ build_cpython_wasm() {
   cp -r "$src/Include" "$out/include"
   cp "$build/pyconfig.h" "$out/include/"
   cp "$build/$(<"$build/pybuilddir.txt")"/_sysconfigdata_*.py "$out/sysconfig/"
+  cp -r "$src/Lib" "$out/Lib"
+  # The answers for this toolchain, without those naming this machine's paths and programs; copy it
+  # over configure.cache when the toolchain changes.
+  { echo "# toolchain $configure_key"
+    grep -vE '^#|^(ac_cv_env_|pkg_cv_|ac_cv_prog_|ac_cv_path_|ac_cv_build|ac_cv_host|ac_cv_objext|ac_cv_exeext)' \
+      "$build/config.cache"; } >"$out/configure.cache"
 }
 
 # Writes pycs with the path they have inside the zip, so tracebacks show where the guest finds
@@ -443,14 +486,14 @@ EOF
 }
 
 run_build_python() {
-  PYTHONDONTWRITEBYTECODE=1 "$native_python_dir/build/python" -I "$@"
+  PYTHONDONTWRITEBYTECODE=1 "$build_python" -I "$@"
 }
 
 build_stdlib_zip() {
   local out=$1
   write_pyc_zip_tool
   logged "$work/stdlib.log" run_build_python "$work/pyczip.py" w "$out/stdlib.zip" \
-    "$native_python_dir/src/Lib" "$cpython_wasm_dir"/sysconfig/*.py
+    "$cpython_wasm_dir/Lib" "$cpython_wasm_dir"/sysconfig/*.py
 }
 
 # Zips the bundled packages the way the stdlib is zipped (pycs with their in-zip paths, unchecked
@@ -661,7 +704,7 @@ xz_dsc=$(resolve_source xz-utils "$records" "$stamp")
 dscs=("$python_dsc" "$zlib_dsc" "$sqlite_dsc" "$bzip2_dsc" "$xz_dsc")
 
 key=$({
-  sha256sum "$self" "$here/sandbox_entry.c" "$here/_sandbox.py" | cut -d' ' -f1
+  sha256sum "$self" "$here/sandbox_entry.c" "$here/_sandbox.py" "$configure_cache" | cut -d' ' -f1
   source_id "${dscs[@]}"
   printf '%s\n' "$tools"
 } | sha)
@@ -688,33 +731,42 @@ if [[ -f $final_dir/.complete ]]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/python-guest.XXXXXX")
-trap 'rm -rf "$work" ${partial:+"$partial"}' EXIT
+trap '[[ -z $libraries_job ]] || kill "$libraries_job" 2>/dev/null; rm -rf "$work" ${partial:+"$partial"}' EXIT
 make_sysroot
 wasm_toolchain
 toolchain_text=$(declare -f wasm_toolchain make_sysroot)
 
 python_source=$(source_id "$python_dsc")
-native_python_dir=$(stage_dir native-python build_native_python "$python_source" "$tools")
-run_stage "$native_python_dir" build_native_python \
-  "building a native CPython 3.11 to drive the cross build…"
+check_build_python
+# What configure's answers depend on: the compiler, linker, archiver, C library and runtime, the
+# sources and the compiler flags.
+configure_key=$({
+  dpkg-query -W -f='${Package}=${Version}\n' clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 autoconf
+  printf '%s\n' "$python_source" "$toolchain_text"
+} | sha)
 
 wasm_libraries_dir=$(stage_dir wasm-libraries build_wasm_libraries \
   "$(source_id "$zlib_dsc" "$bzip2_dsc" "$xz_dsc" "$sqlite_dsc")" "$tools" "$toolchain_text")
-run_stage "$wasm_libraries_dir" build_wasm_libraries \
-  "building zlib, bzip2, liblzma and SQLite for wasm32-wasi…"
+if [[ ! -f $wasm_libraries_dir/.complete ]]; then
+  run_stage "$wasm_libraries_dir" build_wasm_libraries \
+    "building zlib, bzip2, liblzma and SQLite for wasm32-wasi…" &
+  libraries_job=$!
+fi
 
 cpython_wasm_dir=$(stage_dir cpython-wasm build_cpython_wasm "$python_source" "$tools" \
-  "$toolchain_text" "$native_python_dir" "$wasm_libraries_dir")
+  "$toolchain_text" "$build_python" "$wasm_libraries_dir" "${sqlite_facts[*]}" \
+  "$(sha256sum <"$configure_cache" 2>/dev/null)")
 run_stage "$cpython_wasm_dir" build_cpython_wasm \
   "building CPython 3.11 for wasm32-wasi (first run takes several minutes)…"
+wait_for_libraries
 
 stdlib_zip_dir=$(stage_dir stdlib-zip build_stdlib_zip "$(declare -f write_pyc_zip_tool)" \
-  "$native_python_dir" "$cpython_wasm_dir")
+  "$build_python" "$cpython_wasm_dir")
 run_stage "$stdlib_zip_dir" build_stdlib_zip "compiling the standard library into a zip…"
 
 site_packages_dir=$(stage_dir site-packages build_site_packages \
   "$(declare -f fetch_deb write_site_zip_tool write_tzdata_tool)" \
-  "${bundled_packages[*]} $tzdata_pin" "$native_python_dir")
+  "${bundled_packages[*]} $tzdata_pin" "$tools")
 run_stage "$site_packages_dir" build_site_packages "compiling the bundled packages into a zip…"
 
 run_stage "$final_dir" link_guest "linking the python.wasm reactor…"

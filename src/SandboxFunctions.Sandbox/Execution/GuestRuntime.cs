@@ -43,7 +43,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
     /// <summary>The writable folders of the image layout, whose contents are saved with the session.</summary>
     protected virtual IReadOnlyList<string> UserRoots => ["/workspace", "/tmp"];
 
-    private string BootedCacheKey => $"booted-{Info.BuildId}";
+    private string BootedCacheKey => $"booted-{Module.SourceHash}-{Info.BuildId}";
 
     public async Task<SandboxInstance> CreateAsync(SandboxLimits limits, CancellationToken cancellationToken = default)
     {

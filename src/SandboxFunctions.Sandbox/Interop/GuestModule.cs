@@ -47,11 +47,24 @@ internal sealed class GuestModule : IDisposable
     }
 
     /// <summary>Loads a guest module from a .wasm file, compiled or from the engine's cache.</summary>
-    public static GuestModule Load(WasmEngine engine, string name, string wasmPath) =>
-        new(engine, name, engine.LoadModule(name, wasmPath)) { SourcePath = wasmPath };
+    public static GuestModule Load(WasmEngine engine, string name, string wasmPath)
+    {
+        if (!File.Exists(wasmPath))
+        {
+            throw new SandboxException(SandboxErrorKind.RuntimeUnavailable,
+                $"The guest module '{Path.GetFileName(wasmPath)}' is missing; rebuild the solution to build the guest runtimes.");
+        }
+
+        var bytes = File.ReadAllBytes(wasmPath);
+        var hash = WasmEngine.ContentHash(bytes);
+        return new(engine, name, engine.LoadModule(name, bytes, hash)) { SourcePath = wasmPath, SourceHash = hash };
+    }
 
     /// <summary>The .wasm file the module was compiled from, when it came from one.</summary>
     public string? SourcePath { get; private init; }
+
+    /// <summary>Identifies the bytes the module was compiled from, when it came from a file.</summary>
+    public string? SourceHash { get; private init; }
 
     public WasmEngine Engine { get; }
 

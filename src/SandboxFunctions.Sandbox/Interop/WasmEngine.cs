@@ -58,18 +58,14 @@ internal sealed partial class WasmEngine : IDisposable
     /// The compiled form of a module: from the cache when this engine compiled it before, else compiled now
     /// (seconds for a large guest) and cached. A cached module that no longer loads is compiled again.
     /// </summary>
-    public Module LoadModule(string name, string wasmPath)
+    public Module LoadModule(string name, byte[] bytes, string contentHash)
     {
-        if (!File.Exists(wasmPath))
-        {
-            throw new SandboxException(SandboxErrorKind.RuntimeUnavailable,
-                $"The guest module '{Path.GetFileName(wasmPath)}' is missing; rebuild the solution to build the guest runtimes.");
-        }
-
-        var bytes = File.ReadAllBytes(wasmPath);
-        var key = $"{Hash(bytes)[..16]}-{Fingerprint}";
+        var key = $"{contentHash}-{Fingerprint}";
         return TryLoadCached(name, key) ?? Compile(name, bytes, key);
     }
+
+    /// <summary>Identifies a module's exact bytes in cache keys.</summary>
+    public static string ContentHash(byte[] bytes) => Hash(bytes)[..16];
 
     /// <summary>A module this engine compiled and cached under <paramref name="key"/> before, or null.</summary>
     public Module? TryLoadCached(string name, string key)
