@@ -67,7 +67,7 @@ internal sealed class PythonVsNativeScenario : IScenario
             {
                 section.Group(title);
                 var inSandbox = samples[$"{title}/{Sandbox}"];
-                section.Add($"sandbox: python {sandbox.Runtime.Version}, wasm2c", Unit.Milliseconds, inSandbox);
+                section.Add($"sandbox: python {sandbox.Runtime.Version} on Wasmtime", Unit.Milliseconds, inSandbox);
                 foreach (var native in natives)
                 {
                     section.Add(native.Label, Unit.Milliseconds, samples[$"{title}/{native.Label}"]);
