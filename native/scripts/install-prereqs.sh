@@ -8,7 +8,7 @@ source "$(dirname "$0")/progress.sh"
 
 packages=(
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc
-  autoconf make dpkg-dev binaryen wabt gcc
+  autoconf make dpkg-dev wabt gcc
   zlib1g-dev xz-utils tcl python3 python3.11 openssl
 )
 source_packages=(python3.11 zlib sqlite3 bzip2 xz-utils)
