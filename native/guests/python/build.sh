@@ -198,10 +198,12 @@ fetch_deb() {
     die "Debian package $pkg $ver is not known to apt (available: ${available:-none});" \
       "update its pin in bundled_packages in $self, or $prereqs_hint"
   fi
-  say "fetching Debian package $pkg $ver…"
   mkdir -p "$src_cache/debs"
   tmp=$(mktemp -d "$src_cache/debs/.download.XXXXXX")
-  if ! (cd "$tmp" && apt-get download "$pin") >"$tmp.log" 2>&1; then
+  local ready=("${prefetched:-/nonexistent}/${pkg}_"*.deb)
+  if [[ -f ${ready[0]} ]]; then
+    mv "${ready[0]}" "$tmp/"
+  elif say "fetching Debian package $pkg $ver…" && ! (cd "$tmp" && apt-get download "$pin") >"$tmp.log" 2>&1; then
     tail -n 20 "$tmp.log" >&2
     rm -rf "$tmp" "$tmp.log"
     die "could not download Debian package $pkg $ver"
@@ -214,6 +216,22 @@ fetch_deb() {
   mv -f "${file[0]}" "$deb"
   rm -rf "$tmp" "$tmp.log"
   echo "$deb"
+}
+
+# Downloads every pinned package that is not cached yet with one apt-get call (one at a time, each
+# download costs seconds of setup); fetch_deb then checks and keeps each.
+prefetch_debs() {
+  local pin pkg ver missing=()
+  for pin in "$@"; do
+    pkg=${pin%%=*}
+    ver=${pin#*=}
+    [[ -f $src_cache/debs/${pkg}_${ver/:/%3a}.deb ]] || missing+=("$pin")
+  done
+  ((${#missing[@]} > 0)) || return 0
+  say "fetching ${#missing[@]} Debian packages…"
+  mkdir -p "$src_cache/debs"
+  prefetched=$(mktemp -d "$src_cache/debs/.download.XXXXXX")
+  (cd "$prefetched" && apt-get download "${missing[@]}") >"$prefetched.log" 2>&1 || true
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -627,6 +645,7 @@ build_site_packages() {
   local merged=$work/site-packages/dist-packages pin deb unpacked meta upstream
   local -a versions=()
   mkdir -p "$merged"
+  prefetch_debs "${bundled_packages[@]}" "$tzdata_pin"
   for pin in "${bundled_packages[@]}"; do
     deb=$(fetch_deb "$pin")
     unpacked=$work/site-packages/${pin%%=*}
@@ -731,7 +750,8 @@ if [[ -f $final_dir/.complete ]]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/python-guest.XXXXXX")
-trap '[[ -z $libraries_job ]] || kill "$libraries_job" 2>/dev/null; rm -rf "$work" ${partial:+"$partial"}' EXIT
+prefetched=
+trap '[[ -z $libraries_job ]] || kill "$libraries_job" 2>/dev/null; rm -rf "$work" ${partial:+"$partial"} ${prefetched:+"$prefetched" "$prefetched.log"}' EXIT
 make_sysroot
 wasm_toolchain
 toolchain_text=$(declare -f wasm_toolchain make_sysroot)
@@ -765,7 +785,7 @@ stdlib_zip_dir=$(stage_dir stdlib-zip build_stdlib_zip "$(declare -f write_pyc_z
 run_stage "$stdlib_zip_dir" build_stdlib_zip "compiling the standard library into a zip…"
 
 site_packages_dir=$(stage_dir site-packages build_site_packages \
-  "$(declare -f fetch_deb write_site_zip_tool write_tzdata_tool)" \
+  "$(declare -f fetch_deb prefetch_debs write_site_zip_tool write_tzdata_tool)" \
   "${bundled_packages[*]} $tzdata_pin" "$tools")
 run_stage "$site_packages_dir" build_site_packages "compiling the bundled packages into a zip…"
 

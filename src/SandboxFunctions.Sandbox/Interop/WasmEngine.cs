@@ -91,7 +91,7 @@ internal sealed partial class WasmEngine : IDisposable
     public Module Compile(string name, byte[] bytes, string? key)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        LogCompiling(_logger, name, bytes.Length / (1024 * 1024));
+        LogCompiling(_logger, name, bytes.Length >= 1024 * 1024 ? $"{bytes.Length / (1024.0 * 1024):0.0} MiB" : $"{bytes.Length / 1024} KiB");
         Module module;
         try
         {
@@ -163,8 +163,8 @@ internal sealed partial class WasmEngine : IDisposable
 
     private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Compiling the {Module} guest ({MiB} MiB of WebAssembly) to native code; later starts load it from the cache.")]
-    private static partial void LogCompiling(ILogger logger, string module, int miB);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Compiling the {Module} guest ({Size} of WebAssembly) to native code; later starts load it from the cache.")]
+    private static partial void LogCompiling(ILogger logger, string module, string size);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compiled the {Module} guest in {Seconds:0.0} s.")]
     private static partial void LogCompiled(ILogger logger, string module, double seconds);
