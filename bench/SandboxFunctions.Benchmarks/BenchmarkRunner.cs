@@ -79,7 +79,7 @@ internal static class BenchmarkRunner
 
     /// <summary>
     /// Boots every runtime's base image, one after the other, and times each: the only boot in the process
-    /// that runs before the host's code is compiled and the guest library's pages are touched, as on a new instance.
+    /// that runs before the host's code is compiled and the compiled modules' pages are touched, as on a new instance.
     /// </summary>
     private static async Task<IReadOnlyDictionary<string, double>> BootEachAsync(RuntimeCatalog catalog)
     {

@@ -72,7 +72,7 @@ internal sealed class JsVsNodeScenario : IScenario
 
         return section
             .Note($"Node ran quickjs-wasi 3.6.2's quickjs.wasm {await DescribeModuleIdentityAsync()}, with the sandbox's stack limit (512 KiB) and an interrupt handler, as the sandbox runs it.")
-            .Note("The sandbox's Wasmtime engine checks every memory access and, at each loop iteration and call, whether the guest must stop (epoch interruption); V8 relies on guard pages and signals for the first and has no need for the second. The earlier wasm2c build measured fib(27) at 1.16x and the mixed workload at 1.62x on this machine.")
+            .Note("The sandbox's Wasmtime engine checks every memory access and, at each loop iteration and call, whether the guest must stop (epoch interruption); V8 relies on guard pages and signals for the first and has no need for the second. The earlier wasm2c build measured 1.11x on fib(27) and 1.10x on the mixed workload on this machine.")
             .Build();
     }
 
