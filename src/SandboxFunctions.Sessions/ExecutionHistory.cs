@@ -1,4 +1,6 @@
 using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SandboxFunctions.Sessions.Storage;
 
 namespace SandboxFunctions.Sessions;
@@ -15,19 +17,24 @@ public sealed class ExecutionHistory
     public const int MaxEntriesPerSession = 100;
 
     private readonly IEntityTable _history;
-    private readonly Lazy<Task> _created;
+    private readonly StorageResources _resources;
 
-    public ExecutionHistory(IStorageProvider storage)
+    public ExecutionHistory(IStorageProvider storage, ILogger<ExecutionHistory>? logger = null)
+        : this(storage, (ILogger?)logger)
+    {
+    }
+
+    internal ExecutionHistory(IStorageProvider storage, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _history = storage.GetTable(TableName);
-        _created = new Lazy<Task>(() => _history.CreateIfNotExistsAsync());
+        _resources = new StorageResources(logger ?? NullLogger.Instance, ($"table '{TableName}'", _history.CreateIfNotExistsAsync));
     }
 
     public async Task RecordAsync(string owner, string sessionId, HistoryEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
 
         // Reverse ticks sort the newest entry first in key order.
         var rowKey = $"{DateTimeOffset.MaxValue.UtcTicks - entry.At.UtcTicks:D19}-{Guid.NewGuid():N}";
@@ -58,7 +65,7 @@ public sealed class ExecutionHistory
 
     public async Task<IReadOnlyList<HistoryEntry>> ListAsync(string owner, string sessionId, int limit, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         await foreach (var entity in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
         {
@@ -78,7 +85,7 @@ public sealed class ExecutionHistory
 
     public async Task DeleteForSessionAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var entity in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
         {
             await _history.DeleteAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);

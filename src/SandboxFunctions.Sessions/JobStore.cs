@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SandboxFunctions.Sessions.Storage;
 
 namespace SandboxFunctions.Sessions;
@@ -24,26 +26,42 @@ public sealed class JobStore
     private readonly IBlobContainer _inputs;
     private readonly IMessageQueue _queue;
     private readonly TimeProvider _time;
-    private readonly Lazy<Task> _created;
+    private readonly StorageResources _resources;
 
-    public JobStore(IStorageProvider storage, TimeProvider time)
+    public JobStore(IStorageProvider storage, TimeProvider time, ILogger<JobStore>? logger = null)
+        : this(storage, time, (ILogger?)logger)
+    {
+    }
+
+    internal JobStore(IStorageProvider storage, TimeProvider time, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _jobs = storage.GetTable(TableName);
         _inputs = storage.GetContainer(ContainerName);
         _queue = storage.GetQueue(QueueName);
         _time = time;
-        _created = new Lazy<Task>(() => Task.WhenAll(_jobs.CreateIfNotExistsAsync(), _inputs.CreateIfNotExistsAsync(), _queue.CreateIfNotExistsAsync()));
+        _resources = new StorageResources(
+            logger ?? NullLogger.Instance,
+            ($"table '{TableName}'", _jobs.CreateIfNotExistsAsync),
+            ($"container '{ContainerName}'", _inputs.CreateIfNotExistsAsync),
+            ($"queue '{QueueName}'", _queue.CreateIfNotExistsAsync));
     }
 
     public IMessageQueue Queue => _queue;
+
+    /// <summary>Takes up to <paramref name="maxMessages"/> job messages from the queue, creating it first if need be.</summary>
+    public async Task<IReadOnlyList<QueueMessage>> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
+    {
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        return await _queue.ReceiveAsync(maxMessages, visibilityTimeout, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Stores a new job and queues it.</summary>
     public async Task<JobRecord> SubmitAsync(JobRecord job, JobInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(input);
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await _inputs.UploadAsync(InputName(job.Owner, job.Id), JsonSerializer.SerializeToUtf8Bytes(input, JobJson.Default.JobInput), cancellationToken: cancellationToken).ConfigureAwait(false);
         var etag = await _jobs.AddAsync(ToEntity(job), cancellationToken).ConfigureAwait(false);
         await _queue.SendAsync(JsonSerializer.Serialize(new JobMessage(job.Owner, job.Id), JobJson.Default.JobMessage), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -54,13 +72,13 @@ public sealed class JobStore
     public async Task RequeueAsync(JobMessage message, TimeSpan delay, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await _queue.SendAsync(JsonSerializer.Serialize(message, JobJson.Default.JobMessage), delay > TimeSpan.Zero ? delay : null, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<JobRecord?> GetAsync(string owner, string jobId, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var entity = await _jobs.GetAsync(owner, jobId, cancellationToken).ConfigureAwait(false);
         return entity is null ? null : ToRecord(entity);
     }
@@ -77,21 +95,21 @@ public sealed class JobStore
     public async Task SaveReportAsync(JobRecord job, ReadOnlyMemory<byte> report, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await _inputs.UploadAsync(ReportName(job.Owner, job.Id), report, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]?> GetReportAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         return (await _inputs.DownloadAsync(ReportName(job.Owner, job.Id), cancellationToken).ConfigureAwait(false))?.Content;
     }
 
     /// <summary>The owner's jobs, optionally of one session, newest first.</summary>
     public async Task<IReadOnlyList<JobRecord>> ListAsync(string owner, string? sessionId = null, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = EntityFilter.Equal("PartitionKey", owner);
         if (sessionId is not null)
         {

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SandboxFunctions.Sessions.Storage;
 
@@ -24,9 +26,9 @@ public sealed class SessionStore
     private readonly TimeProvider _time;
     private readonly ExecutionHistory _history;
     private readonly JobStore _jobs;
-    private readonly Lazy<Task> _created;
+    private readonly StorageResources _resources;
 
-    public SessionStore(IStorageProvider storage, SnapshotProtection protection, IOptions<SessionStoreOptions> options, TimeProvider time)
+    public SessionStore(IStorageProvider storage, SnapshotProtection protection, IOptions<SessionStoreOptions> options, TimeProvider time, ILogger<SessionStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(options);
@@ -35,9 +37,10 @@ public sealed class SessionStore
         _protection = protection;
         _options = options.Value;
         _time = time;
-        _history = new ExecutionHistory(storage);
-        _jobs = new JobStore(storage, time);
-        _created = new Lazy<Task>(() => Task.WhenAll(_records.CreateIfNotExistsAsync(), _snapshots.CreateIfNotExistsAsync()));
+        ILogger log = logger ?? NullLogger<SessionStore>.Instance;
+        _history = new ExecutionHistory(storage, log);
+        _jobs = new JobStore(storage, time, log);
+        _resources = new StorageResources(log, ($"table '{TableName}'", _records.CreateIfNotExistsAsync), ($"container '{ContainerName}'", _snapshots.CreateIfNotExistsAsync));
     }
 
     public SessionStoreOptions Options => _options;
@@ -45,7 +48,7 @@ public sealed class SessionStore
     /// <summary>The session, or null when it does not exist for this owner or has expired.</summary>
     public async Task<SessionRecord?> GetAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
     {
-        await EnsureCreatedAsync().ConfigureAwait(false);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var entity = await _records.GetAsync(owner, SessionKeys.RowKey(sessionId), cancellationToken).ConfigureAwait(false);
         var record = entity is null ? null : ToRecord(entity);
         return record is null || record.IsExpired(_time.GetUtcNow()) ? null : record;
@@ -54,7 +57,7 @@ public sealed class SessionStore
     /// <summary>The owner's live sessions, newest first.</summary>
     public async Task<IReadOnlyList<SessionRecord>> ListAsync(string owner, CancellationToken cancellationToken = default)
     {
-        await EnsureCreatedAsync().ConfigureAwait(false);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var records = new List<SessionRecord>();
         await foreach (var entity in _records.QueryAsync(EntityFilter.Equal("PartitionKey", owner), cancellationToken).ConfigureAwait(false))
@@ -73,7 +76,7 @@ public sealed class SessionStore
     public async Task<SessionRecord> CreateAsync(SessionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await EnsureCreatedAsync().ConfigureAwait(false);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var etag = await _records.AddAsync(ToEntity(record), cancellationToken).ConfigureAwait(false);
@@ -216,7 +219,7 @@ public sealed class SessionStore
     public async Task<bool> DeleteAsync(SessionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await EnsureCreatedAsync().ConfigureAwait(false);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await _records.DeleteAsync(record.Owner, SessionKeys.RowKey(record.Id), ETag.All, cancellationToken).ConfigureAwait(false);
         await DeleteRemainsAsync(record, cancellationToken).ConfigureAwait(false);
         return deleted;
@@ -228,7 +231,7 @@ public sealed class SessionStore
 
     internal async IAsyncEnumerable<SessionRecord> QueryExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await EnsureCreatedAsync().ConfigureAwait(false);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var entity in _records.QueryAsync(EntityFilter.LessThan("ExpiresAt", now), cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(entity);
@@ -277,7 +280,7 @@ public sealed class SessionStore
     internal Task<bool> DeleteSnapshotBlobAsync(string name, ETag etag, CancellationToken cancellationToken) =>
         _snapshots.DeleteAsync(name, etag, cancellationToken);
 
-    private Task EnsureCreatedAsync() => _created.Value;
+    private Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _resources.EnsureCreatedAsync(cancellationToken);
 
     private async Task DeleteBlobQuietlyAsync(string name)
     {

@@ -1,4 +1,6 @@
 using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SandboxFunctions.Sessions.Storage;
 
 namespace SandboxFunctions.Sessions;
@@ -13,14 +15,14 @@ public sealed class SignalStore
 
     private readonly IEntityTable _signals;
     private readonly TimeProvider _time;
-    private readonly Lazy<Task> _created;
+    private readonly StorageResources _resources;
 
-    public SignalStore(IStorageProvider storage, TimeProvider time)
+    public SignalStore(IStorageProvider storage, TimeProvider time, ILogger<SignalStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _signals = storage.GetTable(TableName);
         _time = time;
-        _created = new Lazy<Task>(() => _signals.CreateIfNotExistsAsync());
+        _resources = new StorageResources(logger ?? (ILogger)NullLogger.Instance, ($"table '{TableName}'", _signals.CreateIfNotExistsAsync));
     }
 
     public static string SessionKey(string sessionId) => "session-" + SessionKeys.RowKey(sessionId);
@@ -29,7 +31,7 @@ public sealed class SignalStore
 
     public async Task RequestCancelAsync(string owner, string key, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await _signals.UpsertAsync(
             new StorageEntity(owner, key) { Properties = new Dictionary<string, object?> { ["RequestedAt"] = _time.GetUtcNow(), ["RequestId"] = Guid.NewGuid().ToString("N") } },
             cancellationToken).ConfigureAwait(false);
@@ -41,7 +43,7 @@ public sealed class SignalStore
     /// </summary>
     public async Task<string?> GetLastRequestAsync(string owner, string key, CancellationToken cancellationToken = default)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var signal = await _signals.GetAsync(owner, key, cancellationToken).ConfigureAwait(false);
         return signal?.GetString("RequestId");
     }
@@ -49,7 +51,7 @@ public sealed class SignalStore
     /// <summary>Deletes signals older than <paramref name="age"/>; they can no longer concern running work.</summary>
     internal async Task<int> DeleteOlderThanAsync(TimeSpan age, CancellationToken cancellationToken)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var deleted = 0;
         await foreach (var signal in _signals.QueryAsync(EntityFilter.LessThan("RequestedAt", _time.GetUtcNow() - age), cancellationToken).ConfigureAwait(false))
         {

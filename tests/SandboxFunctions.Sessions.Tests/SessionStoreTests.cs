@@ -308,7 +308,7 @@ public sealed class AzureSessionStoreTests(AzuriteFixture emulator) : SessionSto
                     // The record update of the commit fails as an unavailable service would; everything else passes.
                     if (message.Request.Method == RequestMethod.Put && message.Request.Uri.ToString().Contains("/sessions(", StringComparison.Ordinal))
                     {
-                        message.Response = new TestResponse(503, body: "{\"odata.error\":{\"code\":\"ServerBusy\"}}");
+                        await new TestResponse(503, body: "{\"odata.error\":{\"code\":\"ServerBusy\"}}").AnswerWith(message);
                         return;
                     }
 

@@ -30,7 +30,7 @@ public sealed partial class JobQueueWorker(JobStore jobs, JobRunner runner, IOpt
                 IReadOnlyList<QueueMessage> received;
                 try
                 {
-                    received = await jobs.Queue.ReceiveAsync(1, Invisibility, stoppingToken).ConfigureAwait(false);
+                    received = await jobs.ReceiveAsync(1, Invisibility, stoppingToken).ConfigureAwait(false);
                 }
                 catch (StorageException ex)
                 {

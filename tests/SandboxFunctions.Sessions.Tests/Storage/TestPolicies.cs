@@ -32,8 +32,21 @@ internal sealed class TestResponse : Response
 
     public override string ReasonPhrase => $"Status {Status}";
 
-    /// <summary>The pipeline classifies responses in its transport step, which a policy answering by itself skips.</summary>
-    public override bool IsError => Status >= 400;
+    /// <summary>
+    /// The pipeline classifies responses in its transport step, which a policy answering by itself skips; see
+    /// <see cref="AnswerWith"/>.
+    /// </summary>
+    public override bool IsError => _isError ?? Status >= 400;
+
+    private bool? _isError;
+
+    /// <summary>Answers the request with this response, classified as the operation's own classifier would (a 404 may be an answer).</summary>
+    public ValueTask AnswerWith(HttpMessage message)
+    {
+        message.Response = this;
+        _isError = message.ResponseClassifier.IsErrorResponse(message);
+        return ValueTask.CompletedTask;
+    }
 
     public override Stream? ContentStream { get; set; }
 

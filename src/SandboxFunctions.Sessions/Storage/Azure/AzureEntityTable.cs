@@ -1,89 +1,45 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Azure;
-using Azure.Core;
+using Azure.Data.Tables;
 
 namespace SandboxFunctions.Sessions.Storage;
 
-/// <summary>A table of the Table service, spoken to in JSON with minimal metadata.</summary>
-internal sealed class AzureEntityTable : IEntityTable
+/// <summary>A table of the Table service, through <see cref="TableClient"/>.</summary>
+internal sealed class AzureEntityTable(TableClient client, Uri endpoint, int pageSize) : IEntityTable
 {
-    private const string JsonMinimalMetadata = "application/json;odata=minimalmetadata";
+    public string Name => client.Name;
 
-    private readonly StorageServiceClient _client;
-
-    public AzureEntityTable(StorageServiceClient client, string name)
-    {
-        StorageValidation.TableName(name);
-        _client = client;
-        Name = name;
-    }
-
-    public string Name { get; }
-
-    public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
-    {
-        using var message = CreateCreateTableRequest();
-        var operation = $"Create table '{Name}'";
-        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
-
-        // 409 TableAlreadyExists makes creation idempotent; a table still being deleted is a real conflict.
-        if (response.Status is not (201 or 204) && !(response.Status == 409 && StorageServiceClient.ErrorCodeOf(response) != "TableBeingDeleted"))
-        {
-            throw StorageServiceClient.Failure(response, operation);
-        }
-    }
+    public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) =>
+        Run($"Create table '{Name}'", () => client.CreateIfNotExistsAsync(cancellationToken), cancellationToken);
 
     public async Task<StorageEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
     {
         StorageValidation.Key(partitionKey, nameof(partitionKey));
         StorageValidation.Key(rowKey, nameof(rowKey));
-        using var message = CreateGetEntityRequest(partitionKey, rowKey);
-        var response = await _client.SendAsync(message, Operation("Get entity"), cancellationToken).ConfigureAwait(false);
-        switch (response.Status)
-        {
-            case 200:
-                using (var json = JsonDocument.Parse(response.Content.ToMemory()))
-                {
-                    return TableEntityJson.Read(json.RootElement);
-                }
-
-            case 404:
-                return null;
-            default:
-                throw StorageServiceClient.Failure(response, Operation("Get entity"));
-        }
+        var response = await Run(Operation("Get entity"), () => client.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? FromTableEntity(response.Value!) : null;
     }
 
     public async Task<ETag> AddAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        using var message = CreateInsertEntityRequest(entity);
-        var response = await _client.SendAsync(message, Operation("Add entity"), cancellationToken).ConfigureAwait(false);
-        return response.Status is 201 or 204
-            ? StorageServiceClient.ETagOf(response, Operation("Add entity"))
-            : throw StorageServiceClient.Failure(response, Operation("Add entity"));
+        var response = await Run(Operation("Add entity"), () => client.AddEntityAsync(ToTableEntity(entity), cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.Headers.ETag ?? throw MissingETag(Operation("Add entity"));
     }
 
     public async Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
         StorageValidation.Condition(ifMatch, nameof(ifMatch));
-        using var message = CreateReplaceEntityRequest(entity, ifMatch);
-        var response = await _client.SendAsync(message, Operation("Update entity"), cancellationToken).ConfigureAwait(false);
-        return response.Status == 204
-            ? StorageServiceClient.ETagOf(response, Operation("Update entity"))
-            : throw StorageServiceClient.Failure(response, Operation("Update entity"));
+        var response = await Run(Operation("Update entity"), () => client.UpdateEntityAsync(ToTableEntity(entity), ifMatch, TableUpdateMode.Replace, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.Headers.ETag ?? throw MissingETag(Operation("Update entity"));
     }
 
     public async Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        using var message = CreateReplaceEntityRequest(entity, ifMatch: null);
-        var response = await _client.SendAsync(message, Operation("Upsert entity"), cancellationToken).ConfigureAwait(false);
-        return response.Status == 204
-            ? StorageServiceClient.ETagOf(response, Operation("Upsert entity"))
-            : throw StorageServiceClient.Failure(response, Operation("Upsert entity"));
+        var response = await Run(Operation("Upsert entity"), () => client.UpsertEntityAsync(ToTableEntity(entity), TableUpdateMode.Replace, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.Headers.ETag ?? throw MissingETag(Operation("Upsert entity"));
     }
 
     public async Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken = default)
@@ -91,128 +47,59 @@ internal sealed class AzureEntityTable : IEntityTable
         StorageValidation.Key(partitionKey, nameof(partitionKey));
         StorageValidation.Key(rowKey, nameof(rowKey));
         StorageValidation.Condition(ifMatch, nameof(ifMatch));
-        using var message = CreateDeleteEntityRequest(partitionKey, rowKey, ifMatch);
-        var response = await _client.SendAsync(message, Operation("Delete entity"), cancellationToken).ConfigureAwait(false);
-        return response.Status switch
-        {
-            204 => true,
-            404 => false,
-            _ => throw StorageServiceClient.Failure(response, Operation("Delete entity")),
-        };
+
+        // The client answers a missing entity with its 404 response instead of throwing.
+        var response = await Run(Operation("Delete entity"), () => client.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.Status != 404;
     }
 
     public async IAsyncEnumerable<StorageEntity> QueryAsync(EntityFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var odataFilter = filter is null ? null : ODataFilter.Translate(filter);
-        (string PartitionKey, string? RowKey)? continuation = null;
-        do
+        var query = filter is null ? null : TableFilter.Translate(filter);
+        var pages = client.QueryAsync<TableEntity>(query, pageSize, cancellationToken: cancellationToken).AsPages();
+        await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+        while (await Run(Operation("Query entities"), async () => await enumerator.MoveNextAsync().ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
         {
-            List<StorageEntity> page;
-            using (var message = CreateQueryEntitiesRequest(odataFilter, continuation))
+            foreach (var entity in enumerator.Current.Values)
             {
-                var response = await _client.SendAsync(message, Operation("Query entities"), cancellationToken).ConfigureAwait(false);
-                if (response.Status != 200)
-                {
-                    throw StorageServiceClient.Failure(response, Operation("Query entities"));
-                }
-
-                using var json = JsonDocument.Parse(response.Content.ToMemory());
-                page = [.. json.RootElement.GetProperty("value").EnumerateArray().Select(TableEntityJson.Read)];
-                continuation = response.Headers.TryGetValue("x-ms-continuation-NextPartitionKey", out var nextPartition)
-                    ? (nextPartition, response.Headers.TryGetValue("x-ms-continuation-NextRowKey", out var nextRow) ? nextRow : null)
-                    : null;
-            }
-
-            foreach (var entity in page)
-            {
-                yield return entity;
+                yield return FromTableEntity(entity);
             }
         }
-        while (continuation is not null);
     }
 
-    private HttpMessage CreateCreateTableRequest()
+    private static TableEntity ToTableEntity(StorageEntity entity)
     {
-        var message = _client.CreateMessage(RequestMethod.Post, "/Tables");
-        SetJsonHeaders(message.Request, hasContent: true);
-        message.Request.Headers.SetValue("Prefer", "return-no-content");
-        message.Request.Content = RequestContent.Create(TableEntityJson.WriteTableName(Name));
-        return message;
-    }
-
-    private HttpMessage CreateGetEntityRequest(string partitionKey, string rowKey)
-    {
-        var message = _client.CreateMessage(RequestMethod.Get, EntityPath(partitionKey, rowKey));
-        SetJsonHeaders(message.Request, hasContent: false);
-        return message;
-    }
-
-    private HttpMessage CreateInsertEntityRequest(StorageEntity entity)
-    {
-        var message = _client.CreateMessage(RequestMethod.Post, "/" + Name);
-        SetJsonHeaders(message.Request, hasContent: true);
-        message.Request.Headers.SetValue("Prefer", "return-no-content");
-        message.Request.Content = RequestContent.Create(TableEntityJson.Write(entity));
-        return message;
-    }
-
-    /// <summary>Replace with If-Match is an update; without it, the service inserts or replaces.</summary>
-    private HttpMessage CreateReplaceEntityRequest(StorageEntity entity, ETag? ifMatch)
-    {
-        var message = _client.CreateMessage(RequestMethod.Put, EntityPath(entity.PartitionKey, entity.RowKey));
-        SetJsonHeaders(message.Request, hasContent: true);
-        MatchConditionHeaders.Apply(message.Request, new MatchConditions { IfMatch = ifMatch });
-        message.Request.Content = RequestContent.Create(TableEntityJson.Write(entity));
-        return message;
-    }
-
-    private HttpMessage CreateDeleteEntityRequest(string partitionKey, string rowKey, ETag ifMatch)
-    {
-        var message = _client.CreateMessage(RequestMethod.Delete, EntityPath(partitionKey, rowKey));
-        SetJsonHeaders(message.Request, hasContent: false);
-        MatchConditionHeaders.Apply(message.Request, new MatchConditions { IfMatch = ifMatch });
-        return message;
-    }
-
-    private HttpMessage CreateQueryEntitiesRequest(string? odataFilter, (string PartitionKey, string? RowKey)? continuation)
-    {
-        var message = _client.CreateMessage(RequestMethod.Get, $"/{Name}()");
-        SetJsonHeaders(message.Request, hasContent: false);
-        var uri = message.Request.Uri;
-        if (odataFilter is not null)
+        var row = new TableEntity(entity.PartitionKey, entity.RowKey);
+        foreach (var (name, value) in entity.Properties)
         {
-            uri.AppendQuery("$filter", odataFilter, escapeValue: true);
+            row[name] = value;
         }
 
-        uri.AppendQuery("$top", _client.Options.PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture), escapeValue: false);
-        if (continuation is { } next)
+        return row;
+    }
+
+    private static StorageEntity FromTableEntity(TableEntity row)
+    {
+        var properties = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (name, value) in row)
         {
-            uri.AppendQuery("NextPartitionKey", next.PartitionKey, escapeValue: true);
-            if (next.RowKey is not null)
+            if (name is not ("PartitionKey" or "RowKey" or "Timestamp" or "odata.etag"))
             {
-                uri.AppendQuery("NextRowKey", next.RowKey, escapeValue: true);
+                properties[name] = value is DateTime time ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)) : value;
             }
         }
 
-        return message;
+        return new StorageEntity(row.PartitionKey, row.RowKey) { Properties = properties, ETag = row.ETag, Timestamp = row.Timestamp };
     }
 
-    private static void SetJsonHeaders(Request request, bool hasContent)
-    {
-        request.Headers.SetValue("Accept", JsonMinimalMetadata);
-        request.Headers.SetValue("DataServiceVersion", "3.0");
-        request.Headers.SetValue("MaxDataServiceVersion", "3.0;NetFx");
-        if (hasContent)
-        {
-            request.Headers.SetValue("Content-Type", "application/json");
-        }
-    }
+    private static StorageException MissingETag(string operation) =>
+        new(StorageErrorKind.Failed, $"{operation} succeeded but the service sent no ETag.");
 
-    /// <summary>Keys are quoted OData string literals (quotes doubled), then percent-encoded.</summary>
-    private string EntityPath(string partitionKey, string rowKey) =>
-        $"/{Name}(PartitionKey='{EscapeKey(partitionKey)}',RowKey='{EscapeKey(rowKey)}')";
+    private Task<T> Run<T>(string operation, Func<Task<T>> call, CancellationToken cancellationToken) =>
+        AzureStorageErrors.RunAsync(operation, endpoint, call, cancellationToken);
 
-    private static string EscapeKey(string key) => Uri.EscapeDataString(key.Replace("'", "''", StringComparison.Ordinal));
+    private Task Run(string operation, Func<Task> call, CancellationToken cancellationToken) =>
+        AzureStorageErrors.RunAsync(operation, endpoint, call, cancellationToken);
 
     private string Operation(string action) => $"{action} in table '{Name}'";
 }

@@ -1,5 +1,8 @@
 using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 
 namespace SandboxFunctions.Sessions.Storage;
 
@@ -9,7 +12,6 @@ namespace SandboxFunctions.Sessions.Storage;
 /// </summary>
 public sealed class AzureStorageAccount
 {
-    internal const string StorageScope = "https://storage.azure.com/.default";
 
     internal const string DevelopmentAccountName = "devstoreaccount1";
 
@@ -135,16 +137,17 @@ public sealed class AzureStorageAccount
     public override string ToString() =>
         $"Azure Storage account '{AccountName}' at {BlobServiceUri.GetLeftPart(UriPartial.Authority)} ({(UsesSharedKey ? "shared key" : "Microsoft Entra ID")})";
 
-    internal HttpPipelinePolicy CreateAuthenticationPolicy(StorageService service) => _sharedKey is not null
-        ? new SharedKeyPolicy(AccountName, _sharedKey, service == StorageService.Table ? SharedKeyScheme.Table : SharedKeyScheme.BlobAndQueue)
-        : new BearerTokenAuthenticationPolicy(TokenCredential!, StorageScope);
+    internal TableServiceClient CreateTableServiceClient(TableClientOptions options) => _sharedKey is not null
+        ? new TableServiceClient(TableServiceUri, new TableSharedKeyCredential(AccountName, Convert.ToBase64String(_sharedKey)), options)
+        : new TableServiceClient(TableServiceUri, TokenCredential!, options);
 
-    internal Uri ServiceUri(StorageService service) => service switch
-    {
-        StorageService.Blob => BlobServiceUri,
-        StorageService.Table => TableServiceUri,
-        _ => QueueServiceUri,
-    };
+    internal BlobServiceClient CreateBlobServiceClient(BlobClientOptions options) => _sharedKey is not null
+        ? new BlobServiceClient(BlobServiceUri, new StorageSharedKeyCredential(AccountName, Convert.ToBase64String(_sharedKey)), options)
+        : new BlobServiceClient(BlobServiceUri, TokenCredential!, options);
+
+    internal QueueServiceClient CreateQueueServiceClient(QueueClientOptions options) => _sharedKey is not null
+        ? new QueueServiceClient(QueueServiceUri, new StorageSharedKeyCredential(AccountName, Convert.ToBase64String(_sharedKey)), options)
+        : new QueueServiceClient(QueueServiceUri, TokenCredential!, options);
 
     /// <summary>https://myaccount.blob.core.windows.net gives "myaccount"; any other host is named as it is.</summary>
     internal static string AccountNameOf(Uri serviceUri)

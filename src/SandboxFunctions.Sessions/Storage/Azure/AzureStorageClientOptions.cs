@@ -1,28 +1,21 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 
 namespace SandboxFunctions.Sessions.Storage;
 
 /// <summary>
-/// Retries, timeouts, diagnostics and extra pipeline policies (<see cref="ClientOptions.AddPolicy"/>) for the
-/// Azure Storage clients, plus how blobs are uploaded and how many items a listing page holds.
+/// Retries, timeouts, transport and extra pipeline policies for the Azure Storage clients of every service
+/// (tables, blobs, queues), plus how blobs are uploaded and how many items a listing page holds.
 /// </summary>
 public sealed class AzureStorageClientOptions : ClientOptions
 {
+    private readonly List<(HttpPipelinePolicy Policy, HttpPipelinePosition Position)> _policies = [];
+
     public AzureStorageClientOptions()
     {
         // A request to the app must be answered well within the 230 s HTTP limit of Functions, so no single attempt may take 100 s.
         Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
         Retry.MaxDelay = TimeSpan.FromSeconds(8);
-
-        foreach (var header in new[] { "x-ms-version", "x-ms-request-id", "x-ms-error-code", "x-ms-blob-type", "x-ms-date" })
-        {
-            Diagnostics.LoggedHeaderNames.Add(header);
-        }
-
-        foreach (var parameter in new[] { "comp", "restype", "maxresults", "numofmessages", "visibilitytimeout", "messagettl" })
-        {
-            Diagnostics.LoggedQueryParameters.Add(parameter);
-        }
     }
 
     /// <summary>Blobs up to this many bytes are written with one Put Blob; larger ones in blocks.</summary>
@@ -36,6 +29,34 @@ public sealed class AzureStorageClientOptions : ClientOptions
 
     /// <summary>How many items one page of a blob listing or a table query asks for (at most 1000 for tables).</summary>
     public int PageSize { get; set; } = 1000;
+
+    /// <summary>Adds a policy to the pipeline of every client built from these options.</summary>
+    public new void AddPolicy(HttpPipelinePolicy policy, HttpPipelinePosition position)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        _policies.Add((policy, position));
+    }
+
+    /// <summary>Gives one service's client options these retries, transport, diagnostics and policies.</summary>
+    internal T ApplyTo<T>(T target)
+        where T : ClientOptions
+    {
+        target.Retry.Mode = Retry.Mode;
+        target.Retry.MaxRetries = Retry.MaxRetries;
+        target.Retry.Delay = Retry.Delay;
+        target.Retry.MaxDelay = Retry.MaxDelay;
+        target.Retry.NetworkTimeout = Retry.NetworkTimeout;
+        target.Transport = Transport;
+        target.Diagnostics.IsLoggingEnabled = Diagnostics.IsLoggingEnabled;
+        target.Diagnostics.IsDistributedTracingEnabled = Diagnostics.IsDistributedTracingEnabled;
+        target.Diagnostics.IsTelemetryEnabled = Diagnostics.IsTelemetryEnabled;
+        foreach (var (policy, position) in _policies)
+        {
+            target.AddPolicy(policy, position);
+        }
+
+        return target;
+    }
 
     internal void Validate()
     {
