@@ -88,6 +88,10 @@ param packageIndexUrl string = ''
 @secure()
 param snapshotSigningKey string = ''
 
+@description('Base64 secret (at least 32 bytes) that owner ids are derived under, so that the storage account does not reveal which function key owns what. It is written to Key Vault only when given: give it on the first deployment (openssl rand -base64 48) and leave it empty afterwards so the stored secret stays. Changing it later hides every existing session.')
+@secure()
+param ownerSecret string = ''
+
 @description('Encrypt snapshots at rest with AES-GCM (Snapshots__EncryptionKey from Key Vault). Needs snapshotEncryptionKey on the deployment that turns it on.')
 param encryptSnapshots bool = false
 
@@ -113,11 +117,12 @@ var keyVaultName = 'kv${take(compactPrefix, 9)}${token}'
 var deploymentContainerName = 'app-package'
 
 // The app creates these itself when they are missing; creating them here means the identity needs data roles only.
-var tableNames = ['sessions', 'jobs', 'signals', 'history']
+var tableNames = ['sessions', 'owners', 'jobs', 'signals', 'history']
 var blobContainerNames = ['snapshots', 'jobinputs']
 var queueNames = ['jobs', 'jobs-poison']
 
 var signingKeySecretName = 'snapshot-signing-key'
+var ownerSecretName = 'owner-id-secret'
 var encryptionKeySecretName = 'snapshot-encryption-key'
 var previousKeysSecretName = 'snapshot-previous-keys'
 
@@ -271,6 +276,15 @@ resource signingKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!
   }
 }
 
+resource ownerSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(ownerSecret)) {
+  parent: keyVault
+  name: ownerSecretName
+  properties: {
+    value: ownerSecret
+    contentType: 'base64 HMAC-SHA256 key'
+  }
+}
+
 resource encryptionKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(snapshotEncryptionKey)) {
   parent: keyVault
   name: encryptionKeySecretName
@@ -372,9 +386,11 @@ var storageSettings = [
   { name: 'SessionStorage__clientId', value: identity.properties.clientId }
 ]
 
-// The signing key is always referenced: without it snapshots would only be checksummed.
+// The signing key and the owner secret are always referenced: without them snapshots would only be checksummed,
+// and owner ids would be derived under the publicly known local secret.
 var signingSettings = [
   { name: 'Snapshots__SigningKey', value: keyVaultReference(keyVault.name, signingKeySecretName) }
+  { name: 'Auth__OwnerSecret', value: keyVaultReference(keyVault.name, ownerSecretName) }
 ]
 var encryptionSettings = encryptSnapshots ? [{ name: 'Snapshots__EncryptionKey', value: keyVaultReference(keyVault.name, encryptionKeySecretName) }] : []
 var previousKeySettings = acceptPreviousSnapshotKeys ? [{ name: 'Snapshots__PreviousKeys', value: keyVaultReference(keyVault.name, previousKeysSecretName) }] : []
@@ -470,6 +486,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     tables
     queues
     signingKeySecret
+    ownerSecretValue
     encryptionKeySecret
     previousKeysSecret
   ]

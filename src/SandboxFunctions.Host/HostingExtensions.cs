@@ -56,6 +56,7 @@ internal static class HostingExtensions
         services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage").ValidateOnStart();
         services.AddOptions<SessionStoreOptions>().BindConfiguration(SessionStoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<SnapshotProtectionOptions>().BindConfiguration(SnapshotProtectionOptions.SectionName).ValidateOnStart();
+        services.AddOptions<OwnerIdOptions>().BindConfiguration(OwnerIdOptions.SectionName).ValidateOnStart();
         services.AddOptions<PackageIndexOptions>().BindConfiguration(PackageIndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
         services.AddOptions<FlavorOptions>()

@@ -92,6 +92,17 @@ public sealed class ExecutionHistory
         }
     }
 
+    /// <summary>Gives a session's history to another owner id, entry by entry, each copied before it is removed.</summary>
+    internal async Task MoveAsync(string fromOwner, string toOwner, string sessionId, CancellationToken cancellationToken)
+    {
+        await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var entity in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(fromOwner, sessionId)), cancellationToken).ConfigureAwait(false))
+        {
+            await _history.UpsertAsync(entity with { PartitionKey = Partition(toOwner, sessionId), ETag = default }, cancellationToken).ConfigureAwait(false);
+            await _history.DeleteAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The first few lines of a text, for listings.</summary>
     public static string Preview(string text, int lines = 3, int chars = 300)
     {

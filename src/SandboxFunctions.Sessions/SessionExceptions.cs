@@ -36,3 +36,23 @@ public sealed class SessionExistsException : Exception
     {
     }
 }
+
+/// <summary>The owner already holds as many live sessions as one owner may.</summary>
+public sealed class SessionLimitException : Exception
+{
+    public SessionLimitException()
+    {
+    }
+
+    public SessionLimitException(string message)
+        : base(message)
+    {
+    }
+
+    public SessionLimitException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public int Limit { get; init; }
+}

@@ -19,7 +19,13 @@ public sealed class SessionStore
     public const string TableName = "sessions";
     public const string ContainerName = "snapshots";
 
+    /// <summary>Per-owner bookkeeping: the creation ticket that keeps the session quota under concurrent creates.</summary>
+    public const string OwnersTableName = "owners";
+
+    private const string CreationTicketRow = "session-creations";
+
     private readonly IEntityTable _records;
+    private readonly IEntityTable _owners;
     private readonly IBlobContainer _snapshots;
     private readonly SnapshotProtection _protection;
     private readonly SessionStoreOptions _options;
@@ -33,6 +39,7 @@ public sealed class SessionStore
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(options);
         _records = storage.GetTable(TableName);
+        _owners = storage.GetTable(OwnersTableName);
         _snapshots = storage.GetContainer(ContainerName);
         _protection = protection;
         _options = options.Value;
@@ -40,7 +47,11 @@ public sealed class SessionStore
         ILogger log = logger ?? NullLogger<SessionStore>.Instance;
         _history = new ExecutionHistory(storage, log);
         _jobs = new JobStore(storage, time, log);
-        _resources = new StorageResources(log, ($"table '{TableName}'", _records.CreateIfNotExistsAsync), ($"container '{ContainerName}'", _snapshots.CreateIfNotExistsAsync));
+        _resources = new StorageResources(
+            log,
+            ($"table '{TableName}'", _records.CreateIfNotExistsAsync),
+            ($"table '{OwnersTableName}'", _owners.CreateIfNotExistsAsync),
+            ($"container '{ContainerName}'", _snapshots.CreateIfNotExistsAsync));
     }
 
     public SessionStoreOptions Options => _options;
@@ -72,11 +83,69 @@ public sealed class SessionStore
         return [.. records.OrderByDescending(r => r.CreatedAt)];
     }
 
-    /// <summary>Adds a new session record; throws <see cref="SessionExistsException"/> when the id is taken.</summary>
+    /// <summary>
+    /// Adds a new session record if its owner holds fewer than <see cref="SessionStoreOptions.MaxSessionsPerOwner"/> live
+    /// sessions (<see cref="SessionLimitException"/> otherwise); <see cref="SessionExistsException"/> when the id is taken.
+    /// </summary>
+    /// <remarks>
+    /// Creates of one owner take turns through a creation ticket, updated with If-Match after the new record is in:
+    /// a create counts only after reading the ticket, and whoever moved the ticket first had its record in before
+    /// that, so every count includes every create that won. A create that loses the race on the ticket removes its
+    /// record and counts again. Racing creates can therefore never take the owner past the limit.
+    /// </remarks>
     public async Task<SessionRecord> CreateAsync(SessionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var ticket = await _owners.GetAsync(record.Owner, CreationTicketRow, cancellationToken).ConfigureAwait(false);
+            if (await CountAsync(record.Owner, cancellationToken).ConfigureAwait(false) >= _options.MaxSessionsPerOwner)
+            {
+                throw new SessionLimitException($"The owner already holds {_options.MaxSessionsPerOwner} sessions.") { Limit = _options.MaxSessionsPerOwner };
+            }
+
+            var created = await AddRecordAsync(record, cancellationToken).ConfigureAwait(false);
+            if (await TryAdvanceTicketAsync(record.Owner, ticket, cancellationToken).ConfigureAwait(false))
+            {
+                return created;
+            }
+
+            await _records.DeleteAsync(created.Owner, SessionKeys.RowKey(created.Id), created.ETag, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> TryAdvanceTicketAsync(string owner, StorageEntity? ticket, CancellationToken cancellationToken)
+    {
+        var next = new StorageEntity(owner, CreationTicketRow)
+        {
+            Properties = new Dictionary<string, object?>
+            {
+                ["Creations"] = (ticket?.GetInt64("Creations") ?? 0) + 1,
+                ["LastCreatedAt"] = _time.GetUtcNow(),
+            },
+        };
+        try
+        {
+            if (ticket is null)
+            {
+                await _owners.AddAsync(next, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _owners.UpdateAsync(next, ticket.ETag, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (StorageException ex) when (ex.Kind is StorageErrorKind.Conflict or StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private async Task<SessionRecord> AddRecordAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
         try
         {
             var etag = await _records.AddAsync(ToEntity(record), cancellationToken).ConfigureAwait(false);
@@ -89,11 +158,93 @@ public sealed class SessionStore
             if (existing is not null && ToRecord(existing).IsExpired(_time.GetUtcNow()))
             {
                 await DeleteAsync(ToRecord(existing), cancellationToken).ConfigureAwait(false);
-                return await CreateAsync(record, cancellationToken).ConfigureAwait(false);
+                return await AddRecordAsync(record, cancellationToken).ConfigureAwait(false);
             }
 
             throw new SessionExistsException($"A session with id '{record.Id}' already exists.", ex);
         }
+    }
+
+    /// <summary>
+    /// Gives every live session stored under <paramref name="fromOwner"/> to <paramref name="toOwner"/>: the snapshot is
+    /// verified, bound to the new owner and written under its name, then the record moves, then its history. True
+    /// when none is left behind; a session that a background job holds stays until the job lets go of it.
+    /// </summary>
+    public async Task<bool> MoveOwnerAsync(string fromOwner, string toOwner, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var complete = true;
+        await foreach (var entity in _records.QueryAsync(EntityFilter.Equal("PartitionKey", fromOwner), cancellationToken).ConfigureAwait(false))
+        {
+            var record = ToRecord(entity);
+            if (record.IsExpired(now))
+            {
+                continue;
+            }
+
+            if (record.LeasedTo(now) is not null)
+            {
+                complete = false;
+                continue;
+            }
+
+            await MoveSessionAsync(record, toOwner, cancellationToken).ConfigureAwait(false);
+        }
+
+        return complete;
+    }
+
+    private async Task MoveSessionAsync(SessionRecord record, string toOwner, CancellationToken cancellationToken)
+    {
+        string? movedBlob = null;
+        var moved = record with { Owner = toOwner, SnapshotBlob = null };
+        if (record.SnapshotBlob is { } blobName)
+        {
+            var blob = await _snapshots.DownloadAsync(blobName, cancellationToken).ConfigureAwait(false);
+            byte[]? snapshot = null;
+            try
+            {
+                snapshot = blob is null ? null : _protection.Unprotect(blob.Content, record.RuntimeBuildId, new SnapshotBinding(record.Owner, record.Id, record.Version));
+            }
+            catch (SnapshotIntegrityException)
+            {
+                // A damaged snapshot stays damaged wherever it is: the session moves and still reports it.
+            }
+
+            if (snapshot is null)
+            {
+                moved = moved with { SnapshotBlob = blobName };
+            }
+            else
+            {
+                var envelope = _protection.Protect(snapshot, record.RuntimeBuildId, new SnapshotBinding(toOwner, record.Id, record.Version));
+                movedBlob = SessionKeys.SnapshotName(toOwner, record.Id, record.Version);
+                await _snapshots.UploadAsync(movedBlob, envelope, blob!.Metadata, ifNoneMatch: ETag.All, cancellationToken: cancellationToken).ConfigureAwait(false);
+                moved = moved with { SnapshotBlob = movedBlob, SnapshotBytes = envelope.Length };
+            }
+        }
+
+        try
+        {
+            await _records.AddAsync(ToEntity(moved), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException ex) when (ex.Kind == StorageErrorKind.Conflict)
+        {
+            // Another instance moved it first; its copy stands.
+            if (movedBlob is not null)
+            {
+                await DeleteBlobQuietlyAsync(movedBlob).ConfigureAwait(false);
+            }
+        }
+
+        if (await _records.DeleteAsync(record.Owner, SessionKeys.RowKey(record.Id), ETag.All, cancellationToken).ConfigureAwait(false)
+            && record.SnapshotBlob is { } old && movedBlob is not null)
+        {
+            await DeleteBlobQuietlyAsync(old).ConfigureAwait(false);
+        }
+
+        await _history.MoveAsync(record.Owner, toOwner, record.Id, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The session's saved snapshot, verified and decrypted; null when the session was never saved.</summary>

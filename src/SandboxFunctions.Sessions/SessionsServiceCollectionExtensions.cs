@@ -23,6 +23,8 @@ public static class SessionsServiceCollectionExtensions
 
         services.AddOptions<SessionStoreOptions>();
         services.AddOptions<SnapshotProtectionOptions>();
+        services.AddOptions<OwnerIdOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OwnerIdOptions>, OwnerIdOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionStoreOptions>, SessionStoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStorageProvider>(provider => StorageProviderFactory.Create(
@@ -35,6 +37,8 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<SignalStore>();
         services.TryAddSingleton<ExecutionHistory>();
         services.TryAddSingleton<SessionReaper>();
+        services.TryAddSingleton<OwnerIds>();
+        services.TryAddSingleton<OwnerMigration>();
         services.TryAddSingleton<IStorageHealthProbe, StorageHealthProbe>();
         return services;
     }

@@ -45,12 +45,6 @@ public sealed partial class SandboxSessions(
             : store.Options.DefaultTtl;
         var id = sessionId is null ? NewSessionId() : ValidateSessionId(sessionId);
 
-        var count = await Guard(() => store.CountAsync(owner, cancellationToken)).ConfigureAwait(false);
-        if (count >= store.Options.MaxSessionsPerOwner)
-        {
-            throw ToolErrors.SessionLimit(store.Options.MaxSessionsPerOwner);
-        }
-
         var now = time.GetUtcNow();
         var record = new SessionRecord
         {
@@ -72,6 +66,10 @@ public sealed partial class SandboxSessions(
         catch (SessionExistsException)
         {
             throw ToolErrors.SessionExists(id);
+        }
+        catch (SessionLimitException ex)
+        {
+            throw ToolErrors.SessionLimit(ex.Limit);
         }
     }
 

@@ -37,6 +37,7 @@ public sealed partial class DeploymentSettingsTests
         (typeof(SessionStorageOptions), "Storage"),
         (typeof(SessionStoreOptions), SessionStoreOptions.SectionName),
         (typeof(SnapshotProtectionOptions), SnapshotProtectionOptions.SectionName),
+        (typeof(OwnerIdOptions), OwnerIdOptions.SectionName),
         (typeof(JobOptions), JobOptions.SectionName),
         (typeof(McpHttpOptions), McpHttpOptions.SectionName),
         (typeof(PackageIndexOptions), PackageIndexOptions.SectionName),
@@ -59,6 +60,7 @@ public sealed partial class DeploymentSettingsTests
     {
         ["Mcp__AllowedOrigins"] = "https://client.example",
         ["Snapshots__SigningKey"] = Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray()),
+        ["Auth__OwnerSecret"] = Convert.ToBase64String(Enumerable.Repeat((byte)4, 32).ToArray()),
         ["Snapshots__EncryptionKey"] = Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray()),
         ["Snapshots__PreviousKeys"] = Convert.ToBase64String(Enumerable.Repeat((byte)3, 32).ToArray()),
         ["Packages__IndexUrl"] = "https://packages.example/simple/",
@@ -244,7 +246,7 @@ public sealed partial class DeploymentSettingsTests
         var template = ReadTemplates();
 
         Assert.Equal(
-            new[] { SessionStore.TableName, JobStore.TableName, SignalStore.TableName, ExecutionHistory.TableName }.Order(),
+            new[] { SessionStore.TableName, SessionStore.OwnersTableName, JobStore.TableName, SignalStore.TableName, ExecutionHistory.TableName }.Order(),
             TemplateList(template, "tableNames").Order());
         Assert.Equal(new[] { SessionStore.ContainerName, JobStore.ContainerName }.Order(), TemplateList(template, "blobContainerNames").Order());
         Assert.Equal([JobStore.QueueName, JobStore.PoisonQueueName], TemplateList(template, "queueNames"));

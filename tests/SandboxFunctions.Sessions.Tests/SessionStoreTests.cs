@@ -42,6 +42,61 @@ public abstract class SessionStoreTests
     }
 
     [Fact]
+    public async Task Racing_creates_never_take_an_owner_past_the_session_limit()
+    {
+        // As many servers as creates, each with its own view of the store, all at once.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            try
+            {
+                await OpenStore(maxSessions: 3).CreateAsync(NewRecord(Alice));
+                return true;
+            }
+            catch (SessionLimitException ex)
+            {
+                Assert.Equal(3, ex.Limit);
+                return false;
+            }
+        }));
+
+        Assert.Equal(3, outcomes.Count(created => created));
+        Assert.Equal(3, await OpenStore().CountAsync(Alice));
+        await OpenStore(maxSessions: 3).CreateAsync(NewRecord(Bob));
+    }
+
+    [Fact]
+    public async Task A_session_limit_frees_up_when_a_session_is_destroyed()
+    {
+        var store = OpenStore(maxSessions: 1);
+        var first = await store.CreateAsync(NewRecord(Alice));
+        await Assert.ThrowsAsync<SessionLimitException>(() => store.CreateAsync(NewRecord(Alice)));
+
+        await store.DeleteAsync(first);
+
+        Assert.Equal(Alice, (await store.CreateAsync(NewRecord(Alice))).Owner);
+    }
+
+    [Fact]
+    public async Task Moving_an_owner_keeps_each_sessions_state_and_history_under_the_new_id()
+    {
+        var store = OpenStore();
+        var record = await store.CommitAsync(await store.CreateAsync(NewRecord(Alice, "moving")), Bytes("moved state"), Change());
+        var history = new ExecutionHistory(OpenProvider());
+        await history.RecordAsync(Alice, "moving", new HistoryEntry(Time.GetUtcNow(), "execution", "python", "ok", 5, "x = 1", string.Empty, null));
+
+        Assert.True(await store.MoveOwnerAsync(Alice, Bob));
+
+        Assert.Null(await store.GetAsync(Alice, "moving"));
+        var moved = await store.GetAsync(Bob, "moving");
+        Assert.Equal(record.Version, moved!.Version);
+        Assert.StartsWith(Bob + "/", moved.SnapshotBlob, StringComparison.Ordinal);
+        Assert.Equal("moved state", Text(await store.LoadSnapshotAsync(moved)));
+        Assert.Single(await history.ListAsync(Bob, "moving", 10));
+        Assert.Empty(await history.ListAsync(Alice, "moving", 10));
+        Assert.Empty(await ListBlobsAsync(record));
+    }
+
+    [Fact]
     public async Task State_survives_a_restart_of_the_server()
     {
         var record = await OpenStore().CreateAsync(NewRecord(Alice, "restart-me"));
@@ -237,10 +292,10 @@ public abstract class SessionStoreTests
         Assert.Contains(await store.ListAsync(Alice), r => r.Id == id);
     }
 
-    protected SessionStore OpenStore(string? encryptionKey = null, IStorageProvider? provider = null) => new(
+    protected SessionStore OpenStore(string? encryptionKey = null, IStorageProvider? provider = null, int maxSessions = 50) => new(
         provider ?? OpenProvider(),
         new SnapshotProtection(Options.Create(new SnapshotProtectionOptions { SigningKey = SigningKey, EncryptionKey = encryptionKey })),
-        Options.Create(new SessionStoreOptions()),
+        Options.Create(new SessionStoreOptions { MaxSessionsPerOwner = maxSessions }),
         Time);
 
     protected SessionRecord NewRecord(string owner, string? id = null) => new()

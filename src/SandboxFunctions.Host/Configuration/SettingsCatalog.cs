@@ -1,3 +1,5 @@
+using SandboxFunctions.Sessions;
+
 namespace SandboxFunctions.Host.Configuration;
 
 /// <summary>Where a setting takes effect.</summary>
@@ -47,6 +49,9 @@ public static class SettingsCatalog
         new("ASPNETCORE_URLS",
             "Semicolon-separated addresses the standalone server listens on (also --urls). Without Auth__FunctionKeys, non-loopback addresses are replaced by 127.0.0.1.",
             "http://127.0.0.1:7071", SettingScope.Standalone),
+        new("Auth__OwnerSecret",
+            $"Base64 secret of at least 32 bytes that owner ids are derived under (an HMAC of the function key), so that a copy of the storage account does not reveal which keys own what. When unset, the publicly known '{OwnerIds.LocalSecret}' is used, which is fine for local use only. Keep it stable: sessions are found by it.",
+            null, RequiredInAzure: true),
         new("Auth__FunctionKeys",
             "Comma-separated keys the app accepts in the x-functions-key header or the code query parameter. Needed when the app serves HTTP by itself; under the Functions host, the host checks its own function keys, and the app checks these as well only if they are set.",
             null),

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
 
 namespace SandboxFunctions.Host.Http;
@@ -19,40 +20,50 @@ public sealed class FunctionKeyAuthenticationOptions : AuthenticationSchemeOptio
 
 /// <summary>
 /// Checks Azure Functions keys (the <c>x-functions-key</c> header or the <c>code</c> query parameter) and
-/// turns the key into an owner id, so that sessions created with one key stay invisible to another.
+/// turns the key into an owner id, so that sessions created with one key stay invisible to another. The first
+/// time it sees a key, it moves the sessions stored under the key's legacy owner id to the current one.
 /// </summary>
 internal sealed class FunctionKeyAuthenticationHandler(
     IOptionsMonitor<FunctionKeyAuthenticationOptions> options,
     ILoggerFactory logger,
-    UrlEncoder encoder)
+    UrlEncoder encoder,
+    OwnerIds ownerIds,
+    OwnerMigration migration)
     : AuthenticationHandler<FunctionKeyAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "FunctionKey";
     private const string KeyHeader = "x-functions-key";
     private const string KeyQueryParameter = "code";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = ReadPresentedKey();
         if (Options.Keys.Count > 0)
         {
             if (presented is null)
             {
-                return Task.FromResult(AuthenticateResult.Fail(
-                    $"A function key is required. Send it in the {KeyHeader} header or the {KeyQueryParameter} query parameter."));
+                return AuthenticateResult.Fail(
+                    $"A function key is required. Send it in the {KeyHeader} header or the {KeyQueryParameter} query parameter.");
             }
 
             if (!MatchesConfiguredKey(presented))
             {
-                return Task.FromResult(AuthenticateResult.Fail("The function key is not valid for this server."));
+                return AuthenticateResult.Fail("The function key is not valid for this server.");
             }
         }
         else if (!Options.BehindFunctionsHost)
         {
-            return Task.FromResult(Success(Callers.LocalOwner));
+            return Success(Callers.LocalOwner);
         }
 
-        return Task.FromResult(Success(presented is null ? "anonymous" : OwnerOf(presented)));
+        if (presented is null)
+        {
+            return Success("anonymous");
+        }
+
+        var owner = ownerIds.FromKey(presented);
+        await migration.EnsureMovedAsync(OwnerIds.LegacyFromKey(presented), owner, Context.RequestAborted).ConfigureAwait(false);
+        return Success(owner);
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -94,13 +105,6 @@ internal sealed class FunctionKeyAuthenticationHandler(
         }
 
         return matched;
-    }
-
-    private static string OwnerOf(string key)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes("sandboxfunctions/owner/" + key), hash);
-        return "key-" + Convert.ToHexStringLower(hash[..16]);
     }
 
     private static AuthenticateResult Success(string owner)
