@@ -85,6 +85,7 @@ internal sealed class StorageScenario : IScenario
                     .Add("warm: commit (sign" + (session.Encrypted ? " + encrypt" : string.Empty) + ", upload, update record, delete old blob)", Unit.Milliseconds, Phase(Session.Commit))
                     .Add("  of which sign" + (session.Encrypted ? " + encrypt" : string.Empty) + ", measured alone", Unit.Milliseconds, Phase(Session.Protect))
                     .Add("warm: total", Unit.Milliseconds, Phase(Session.WarmTotal))
+                    .Add("history write (insert, then trim to the newest 100)", Unit.Milliseconds, Phase(Session.HistoryWrite))
                     .Add("bytes per commit (= per cold download)", Unit.Bytes, Phase(Session.EnvelopeBytes))
                     .Add("  of which envelope (header, MAC" + (session.Encrypted ? ", nonce, tag" : string.Empty) + ")", Unit.Bytes, Phase(Session.EnvelopeOverheadBytes));
             }
@@ -122,19 +123,22 @@ internal sealed class StorageScenario : IScenario
         public const string Protect = "protect";
         public const string Commit = "commit";
         public const string WarmTotal = "warm total";
+        public const string HistoryWrite = "history write";
         public const string EnvelopeBytes = "envelope bytes";
         public const string EnvelopeOverheadBytes = "envelope overhead bytes";
 
         private readonly SessionStore _store;
+        private readonly ExecutionHistory _history;
         private readonly IBlobContainer _snapshots;
         private readonly SnapshotProtection _protection;
         private readonly SandboxInstance _sandbox;
         private SessionRecord _record;
 
-        private Session(string label, SessionStore store, IBlobContainer snapshots, SnapshotProtection protection, SandboxInstance sandbox, SessionRecord record)
+        private Session(string label, SessionStore store, ExecutionHistory history, IBlobContainer snapshots, SnapshotProtection protection, SandboxInstance sandbox, SessionRecord record)
         {
             Label = label;
             _store = store;
+            _history = history;
             _snapshots = snapshots;
             _protection = protection;
             _sandbox = sandbox;
@@ -164,7 +168,7 @@ internal sealed class StorageScenario : IScenario
             var sandbox = await runtime.CreateAsync(SandboxLimits.Default);
             await sandbox.RunAsync("x = 1");
             record = await store.CommitAsync(record, await sandbox.CaptureSnapshotAsync(), new SessionChange(1, sandbox.MemoryBytes, []));
-            return new Session(label, store, provider.GetContainer(SessionStore.ContainerName), protection, sandbox, record);
+            return new Session(label, store, new ExecutionHistory(provider), provider.GetContainer(SessionStore.ContainerName), protection, sandbox, record);
         }
 
         public async Task<IReadOnlyList<(string Phase, double Value)>> LoadColdAsync(IGuestRuntime runtime)
@@ -208,6 +212,10 @@ internal sealed class StorageScenario : IScenario
             var commit = Rounds.MillisecondsSince(started);
 
             started = Stopwatch.GetTimestamp();
+            await _history.RecordAsync(_record.Owner, _record.Id, new HistoryEntry(DateTimeOffset.UtcNow, "execution", _record.Language, "ok", 1, "x += 1", string.Empty));
+            var historyWrite = Rounds.MillisecondsSince(started);
+
+            started = Stopwatch.GetTimestamp();
             _ = _protection.Protect(snapshot, _record.RuntimeBuildId, new SnapshotBinding(_record.Owner, _record.Id, _record.Version));
             var protect = Rounds.MillisecondsSince(started);
 
@@ -217,6 +225,7 @@ internal sealed class StorageScenario : IScenario
                 (Commit, commit),
                 (Protect, protect),
                 (WarmTotal, capture + commit),
+                (HistoryWrite, historyWrite),
                 (EnvelopeBytes, _record.SnapshotBytes),
                 (EnvelopeOverheadBytes, _record.SnapshotBytes - snapshot.Length),
             ];
