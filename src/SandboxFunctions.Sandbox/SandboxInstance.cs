@@ -148,7 +148,11 @@ public sealed class SandboxInstance : IAsyncDisposable
             hard: context.Instance.Interrupt,
             cancellationToken);
 
-        var run = _runtime.Pool.RunAsync(() => _runtime.Run(context, request), refuseWhenBusy: true);
+        var run = _runtime.Pool.RunAsync(() =>
+        {
+            watchdog.MeasureGuestTime(GuestThreadClock.OfCurrentThread().Read);
+            return _runtime.Run(context, request);
+        }, refuseWhenBusy: true);
         GuestOutcome? outcome = null;
         SandboxTrapException? trap = null;
         try

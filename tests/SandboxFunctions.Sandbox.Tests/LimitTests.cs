@@ -50,7 +50,7 @@ public sealed class LimitTests(EngineFixture engine)
         Assert.Equal("False", await sandbox.ValueAsync("'uncommitted' in globals()"));
     }
 
-    // The stop comes 2.5% of the timeout after it (50 ms here); the bound leaves room for a busy machine, and the
+    // The stop comes 5% of the timeout after it (100 ms here); the bound leaves room for a busy machine, and the
     // benchmarks' limits scenario measures how close to the timeout calls answer.
     [Theory]
     [InlineData("python", "import re\nre.match(r'(a+)+$', 'a' * 64 + 'b')")]

@@ -67,7 +67,7 @@ internal sealed class LimitsScenario : IScenario
             }
 
             return section
-                .Note("Timed from the host around ExecuteAsync, so the time includes the soft interrupt, the hard stop 2.5% of the timeout later, and going back to the last saved state.")
+                .Note("Timed from the host around ExecuteAsync, so the time includes the soft interrupt, the hard stop 5% of the timeout (at least 100 ms) later, and going back to the last saved state.")
                 .Note("Before the engine moved to Wasmtime, code looping in C answered after 3.8-5.3 s with a 2 s timeout.")
                 .Build();
         }

@@ -27,12 +27,12 @@ public sealed record SandboxLimits
 
     /// <summary>
     /// The most time code may take to wind up after a soft timeout (a catchable exception) before it is stopped
-    /// hard. The grace is 2.5% of the timeout, at least 20 ms, and never more than this.
+    /// hard. The grace is 5% of the timeout, at least 100 ms, and never more than this.
     /// </summary>
     public TimeSpan HardTimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
 
     public VfsLimits Files { get; init; } = VfsLimits.Default;
 
     internal TimeSpan GraceFor(TimeSpan timeout) =>
-        TimeSpan.FromTicks(Math.Min(Math.Max(timeout.Ticks / 40, TimeSpan.TicksPerMillisecond * 20), HardTimeoutGrace.Ticks));
+        TimeSpan.FromTicks(Math.Min(Math.Max(timeout.Ticks / 20, TimeSpan.TicksPerMillisecond * 100), HardTimeoutGrace.Ticks));
 }

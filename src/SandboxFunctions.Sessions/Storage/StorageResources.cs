@@ -52,10 +52,16 @@ internal sealed partial class StorageResources
             await Task.WhenAll(_creators.Select(create => create(CancellationToken.None))).ConfigureAwait(false);
             _created = true;
         }
-        catch (Exception ex)
+        catch (StorageException ex)
         {
             LogCreationFailed(_logger, _names, ex.Message);
             throw;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The file store fails with the file system's exceptions; callers handle storage failures as one kind.
+            LogCreationFailed(_logger, _names, ex.Message);
+            throw new StorageException(StorageErrorKind.Unavailable, $"The storage resources {_names} could not be created: {ex.Message}", ex);
         }
     }
 
