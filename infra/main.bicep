@@ -1,4 +1,4 @@
-// Sandbox Functions on Azure Functions Flex Consumption: the function app (an ASP.NET Core custom handler),
+// Sandbox Functions on Azure Functions Flex Consumption: the function app (.NET 10 on the isolated worker),
 // one storage account for the Functions host and for session state, a user-assigned identity that reaches
 // storage, monitoring and Key Vault without any key, and a Key Vault holding the snapshot keys.
 //
@@ -77,6 +77,9 @@ param jobDefaultTimeoutSeconds int = 600
 @minValue(1)
 @maxValue(5340)
 param jobMaxTimeoutSeconds int = 3600
+
+@description('When the reaper function deletes expired sessions and unreferenced snapshots (Sessions__ReapSchedule), as a six-field CRON expression: second minute hour day month weekday.')
+param reapSchedule string = '0 */5 * * * *'
 
 @description('Flavor overrides as \'<flavor>__<setting>\': value, e.g. { \'large__MemoryMiB\': 3072 }; each becomes Flavors__<flavor>__<setting>. A new flavor name needs all six settings.')
 param flavorOverrides object = {}
@@ -376,7 +379,7 @@ var telemetrySettings = [
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
 ]
 
-// Session storage. The queue trigger (functions/jobs, connection "SessionStorage") needs queueServiceUri spelled
+// Session storage. The queue triggers (jobs and jobs-poison, connection "SessionStorage") need queueServiceUri spelled
 // out; the app reads the same settings, so both reach the account the same way.
 var storageSettings = [
   { name: 'SessionStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
@@ -401,6 +404,7 @@ var limitSettings = [
   { name: 'Sessions__DefaultTtl', value: sessionDefaultTtl }
   { name: 'Sessions__MaxTtl', value: sessionMaxTtl }
   { name: 'Sessions__MaxSessionsPerOwner', value: string(maxSessionsPerOwner) }
+  { name: 'Sessions__ReapSchedule', value: reapSchedule }
   { name: 'Sandbox__MaxQueuedExecutions', value: string(maxQueuedExecutions) }
   { name: 'Sandbox__WarmCacheMiB', value: string(warmCacheMiB) }
   { name: 'Jobs__DefaultTimeoutSeconds', value: string(jobDefaultTimeoutSeconds) }
@@ -467,10 +471,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         alwaysReady: alwaysReady
       }
-      // A custom handler: the host starts the executable named in host.json and forwards requests to it.
+      // The isolated worker: the host starts SandboxFunctions.Functions.dll with the platform's .NET 10 runtime.
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SandboxFunctions.Host.Http;
@@ -10,38 +9,46 @@ using SandboxFunctions.Tools.Jobs;
 
 namespace SandboxFunctions.Host;
 
-internal static class HostingExtensions
+public static class HostingExtensions
 {
     public const string FunctionKeysSetting = "Auth:FunctionKeys";
 
-    /// <summary>Registers everything the HTTP server needs: MCP, tools, authentication, and where to listen.</summary>
+    /// <summary>Registers everything the standalone HTTP server needs: MCP over HTTP, the tools, background work, and where to listen.</summary>
     public static WebApplicationBuilder AddSandboxHttpServer(this WebApplicationBuilder builder)
     {
-        var keys = ParseKeys(builder.Configuration[FunctionKeysSetting]);
+        var keys = FunctionKeyOptions.ParseKeys(builder.Configuration[FunctionKeysSetting]);
         var plan = ListenPlan.Create(builder.Configuration, keysConfigured: keys.Count > 0);
         builder.WebHost.UseUrls([.. plan.Urls]);
 
-        builder.Services.AddSandboxCore(runBackgroundWork: !plan.BehindFunctionsHost);
+        builder.Services.AddSandboxCore(runBackgroundWork: true);
+        builder.Services.AddSandboxMcpHttp(behindFunctionsHost: false);
         builder.Services.AddSingleton(plan);
         builder.Services.AddHostedService<StartupNotice>();
-
-        builder.Services.AddOptions<McpHttpOptions>().BindConfiguration(McpHttpOptions.SectionName).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpHttpOptions>, McpHttpOptionsValidator>());
-        builder.Services.TryAddSingleton<OriginPolicy>();
-        builder.Services.TryAddSingleton<StatelessMcpHandler>();
-
-        // Core authentication only: function keys need no cookies, so no data-protection key ring either.
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddWebEncoders();
-        builder.Services.AddAuthenticationCore(options => options.DefaultScheme = FunctionKeyAuthenticationHandler.SchemeName);
-        new AuthenticationBuilder(builder.Services)
-            .AddScheme<FunctionKeyAuthenticationOptions, FunctionKeyAuthenticationHandler>(FunctionKeyAuthenticationHandler.SchemeName, options =>
-            {
-                options.Keys = keys;
-                options.BehindFunctionsHost = plan.BehindFunctionsHost;
-            });
-        builder.Services.AddAuthorization();
         return builder;
+    }
+
+    /// <summary>
+    /// Registers the MCP endpoint's request handling (origins, callers by function key, the stateless MCP handler),
+    /// which the standalone server and the Functions app share. <paramref name="behindFunctionsHost"/> says that the
+    /// Functions host has already checked each request's function key.
+    /// </summary>
+    public static IServiceCollection AddSandboxMcpHttp(this IServiceCollection services, bool behindFunctionsHost)
+    {
+        services.AddOptions<McpHttpOptions>().BindConfiguration(McpHttpOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpHttpOptions>, McpHttpOptionsValidator>());
+        services.AddOptions<FunctionKeyOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            options.Keys = FunctionKeyOptions.ParseKeys(configuration[FunctionKeysSetting]);
+            options.BehindFunctionsHost = behindFunctionsHost;
+        });
+        services.TryAddSingleton<OriginPolicy>();
+        services.TryAddSingleton<StatelessMcpHandler>();
+        services.TryAddSingleton<CallerIdentity>();
+        services.TryAddSingleton(provider => new McpRequests(
+            provider.GetRequiredService<OriginPolicy>(),
+            provider.GetRequiredService<CallerIdentity>(),
+            provider.GetRequiredService<StatelessMcpHandler>()));
+        return services;
     }
 
     /// <summary>
@@ -84,6 +91,4 @@ internal static class HostingExtensions
         return services;
     }
 
-    internal static IReadOnlyList<string> ParseKeys(string? setting) =>
-        (setting ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -8,18 +8,15 @@ if (StdioServer.IsRequested(args))
     return;
 }
 
-// Settings ship next to the binary, and the Functions host may start it from another directory.
+// Settings ship next to the binary, which may be started from any directory.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddSandboxHttpServer();
 builder.AddSandboxTelemetry();
 
 var app = builder.Build();
 app.UseRequestTelemetry();
-app.UseAuthentication();
-app.UseAuthorization();
 app.MapHealth();
 app.MapMcp();
-app.MapFunctionTriggers();
 
 await app.RunAsync();
 

@@ -9,10 +9,6 @@ internal sealed partial class StartupNotice(ListenPlan plan, ILogger<StartupNoti
         {
             LogKeysConfigured(logger);
         }
-        else if (plan.BehindFunctionsHost)
-        {
-            LogBehindFunctionsHost(logger);
-        }
         else
         {
             LogLoopbackOnly(logger, string.Join(", ", plan.Urls), plan.NarrowedToLoopback ? " (non-loopback addresses were narrowed to 127.0.0.1)" : string.Empty);
@@ -25,9 +21,6 @@ internal sealed partial class StartupNotice(ListenPlan plan, ILogger<StartupNoti
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Function-key authentication is on: requests need a key from Auth:FunctionKeys.")]
     private static partial void LogKeysConfigured(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Running as an Azure Functions custom handler; the Functions host checks function keys.")]
-    private static partial void LogBehindFunctionsHost(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No function keys are configured (Auth:FunctionKeys), so the server accepts unauthenticated requests and listens on loopback only: {Urls}{Narrowed}.")]
     private static partial void LogLoopbackOnly(ILogger logger, string urls, string narrowed);

@@ -40,14 +40,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         settings.TryAdd("Storage__DataPath", dataPath);
         settings.TryAdd("DOTNET_NOLOGO", "1");
 
-        var port = settings.TryGetValue("FUNCTIONS_CUSTOMHANDLER_PORT", out var customPort) && customPort is not null
-            ? int.Parse(customPort, System.Globalization.CultureInfo.InvariantCulture)
-            : FreePort.Next();
+        var port = FreePort.Next();
         if (urls is null)
         {
             urls = $"http://127.0.0.1:{port}";
         }
-        else if (!settings.ContainsKey("FUNCTIONS_CUSTOMHANDLER_PORT"))
+        else
         {
             port = new Uri(urls.Split(';')[0].Replace("://*", "://wildcard", StringComparison.Ordinal)).Port;
         }

@@ -12,6 +12,10 @@ internal static class TestPaths
     public static string HostAssembly { get; } = Path.Combine(
         RepositoryRoot, "src", "SandboxFunctions.Host", "bin", Configuration, "net10.0", "SandboxFunctions.Host.dll");
 
+    /// <summary>The Functions app's build output, where the Worker SDK writes functions.metadata.</summary>
+    public static string FunctionsOutput { get; } = Path.Combine(
+        RepositoryRoot, "src", "SandboxFunctions.Functions", "bin", Configuration, "net10.0");
+
     public static string ProcessProbe { get; } = Path.Combine(
         RepositoryRoot, "tests", "SandboxFunctions.Sandbox.ProcessProbe", "bin", Configuration, "net10.0", "SandboxFunctions.Sandbox.ProcessProbe.dll");
 

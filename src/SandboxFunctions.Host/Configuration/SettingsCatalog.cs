@@ -9,7 +9,7 @@ public enum SettingScope
     /// <summary>The app serves HTTP or stdio by itself (<c>dotnet run</c>, a container, a desktop client).</summary>
     Standalone = 1,
 
-    /// <summary>The Azure Functions host runs the app as its custom handler, in Azure or under <c>func start</c>.</summary>
+    /// <summary>The Azure Functions host runs the app's functions on the isolated worker, in Azure or under <c>func start</c>.</summary>
     FunctionsHost = 2,
 
     Everywhere = Standalone | FunctionsHost,
@@ -24,14 +24,12 @@ public enum SettingScope
 /// <param name="Default">The value used when the setting is absent, or null when absence has its own meaning (see the description).</param>
 /// <param name="Scope">Where the setting has an effect.</param>
 /// <param name="RequiredInAzure">Whether a deployment to Azure must set it (the templates in infra/ do).</param>
-/// <param name="SetByFunctionsHost">Whether the Functions host sets it for the app; such settings are never configured by hand.</param>
 public sealed record AppSetting(
     string Name,
     string Description,
     string? Default,
     SettingScope Scope = SettingScope.Everywhere,
-    bool RequiredInAzure = false,
-    bool SetByFunctionsHost = false);
+    bool RequiredInAzure = false);
 
 /// <summary>
 /// Every setting the app reads, in one list. The deployment templates, the sample local settings and the
@@ -43,9 +41,6 @@ public static class SettingsCatalog
     public static IReadOnlyList<AppSetting> All { get; } =
     [
         // Hosting and access.
-        new("FUNCTIONS_CUSTOMHANDLER_PORT",
-            "The loopback port the Functions host forwards requests to. Its presence is what tells the app it runs under the Functions host.",
-            null, SettingScope.FunctionsHost, SetByFunctionsHost: true),
         new("ASPNETCORE_URLS",
             "Semicolon-separated addresses the standalone server listens on (also --urls). Without Auth__FunctionKeys, non-loopback addresses are replaced by 127.0.0.1.",
             "http://127.0.0.1:7071", SettingScope.Standalone),
@@ -113,8 +108,11 @@ public static class SettingsCatalog
             "Sessions one credential (function key) may hold at once.",
             "50"),
         new("Sessions__ReapInterval",
-            "How often the standalone server deletes expired sessions. Under the Functions host the reaper timer function does this every five minutes.",
+            "How often the standalone server deletes expired sessions. Under the Functions host the reaper function does this on Sessions__ReapSchedule.",
             "00:05:00", SettingScope.Standalone),
+        new("Sessions__ReapSchedule",
+            "When the reaper function deletes expired sessions, as a six-field CRON expression (second minute hour day month weekday) such as 0 */5 * * * * for every five minutes. The Functions host does not start the function without it.",
+            null, SettingScope.FunctionsHost, RequiredInAzure: true),
         new("Sessions__OrphanGracePeriod",
             "How old a snapshot no session refers to must be before it is deleted, so that commits in flight are never cut short.",
             "00:15:00"),
@@ -181,7 +179,7 @@ public static class SettingsCatalog
 
         // Telemetry.
         new("APPLICATIONINSIGHTS_CONNECTION_STRING",
-            "Connection string of the Application Insights resource that receives the app's spans and metrics (the Functions host sends its own logs there too). When unset, and without OTEL_EXPORTER_OTLP_ENDPOINT, nothing is exported.",
+            "Connection string of the Application Insights resource that receives the app's spans, metrics and logs (under the Functions host, logs travel through the host, which sends its own there too). When unset, and without OTEL_EXPORTER_OTLP_ENDPOINT, nothing is exported.",
             null, RequiredInAzure: true),
         new("APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "Authorization=AAD;ClientId=<client ID of a managed identity> to send telemetry with Microsoft Entra ID, which Application Insights resources with local authentication disabled require.",

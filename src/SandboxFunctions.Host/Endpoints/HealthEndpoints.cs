@@ -7,10 +7,14 @@ public static class HealthEndpoints
 {
     /// <summary>Maps <c>GET /health</c>: status, version, runtimes and storage reachability, never secrets.</summary>
     public static RouteHandlerBuilder MapHealth(this IEndpointRouteBuilder endpoints, string pattern = "/health") =>
-        endpoints.MapGet(pattern, GetHealthAsync).AllowAnonymous();
+        endpoints.MapGet(pattern, (RuntimeCatalog runtimes, IStorageHealthProbe storage, CancellationToken cancellationToken) => CheckAsync(runtimes, storage, cancellationToken))
+            .AllowAnonymous();
 
-    private static async Task<IResult> GetHealthAsync(RuntimeCatalog runtimes, IStorageHealthProbe storage, CancellationToken cancellationToken)
+    /// <summary>The health report: 200 when storage answers, 503 when it does not.</summary>
+    public static async Task<IResult> CheckAsync(RuntimeCatalog runtimes, IStorageHealthProbe storage, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(runtimes);
+        ArgumentNullException.ThrowIfNull(storage);
         var storageStatus = await storage.CheckAsync(cancellationToken);
         var report = new HealthReport(
             storageStatus.Reachable ? "ok" : "degraded",

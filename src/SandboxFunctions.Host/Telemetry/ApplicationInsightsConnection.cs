@@ -1,11 +1,14 @@
+using Azure.Core;
+using Azure.Identity;
+
 namespace SandboxFunctions.Host.Telemetry;
 
 /// <summary>
-/// Where Application Insights takes telemetry, from its connection string, and how to authenticate: with the
-/// managed identity named in the authentication string (<c>Authorization=AAD;ClientId=…</c>) when local
-/// authentication is disabled on the resource.
+/// The Application Insights resource from its connection string, and how to authenticate: with the managed identity
+/// named in the authentication string (<c>Authorization=AAD;ClientId=…</c>) when local authentication is disabled
+/// on the resource.
 /// </summary>
-internal sealed record ApplicationInsightsConnection(string InstrumentationKey, Uri IngestionEndpoint, bool UseEntraId, string? ClientId)
+internal sealed record ApplicationInsightsConnection(string ConnectionString, TokenCredential? Credential)
 {
     public static ApplicationInsightsConnection? Parse(string? connectionString, string? authenticationString)
     {
@@ -14,17 +17,26 @@ internal sealed record ApplicationInsightsConnection(string InstrumentationKey, 
             return null;
         }
 
-        var parts = Split(connectionString);
-        if (!parts.TryGetValue("InstrumentationKey", out var key) || !parts.TryGetValue("IngestionEndpoint", out var endpoint)
-            || !Uri.TryCreate(endpoint.EndsWith('/') ? endpoint : endpoint + "/", UriKind.Absolute, out var ingestion))
+        if (!Split(connectionString).TryGetValue("InstrumentationKey", out var key) || string.IsNullOrWhiteSpace(key))
         {
             throw new InvalidOperationException(
-                "APPLICATIONINSIGHTS_CONNECTION_STRING must hold InstrumentationKey and IngestionEndpoint; copy the whole connection string from the Application Insights resource.");
+                "APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey; copy the whole connection string from the Application Insights resource.");
         }
 
         var authentication = Split(authenticationString ?? string.Empty);
-        var entra = authentication.TryGetValue("Authorization", out var mode) && mode.Equals("AAD", StringComparison.OrdinalIgnoreCase);
-        return new ApplicationInsightsConnection(key, ingestion, entra, authentication.GetValueOrDefault("ClientId"));
+        if (!authentication.TryGetValue("Authorization", out var mode))
+        {
+            return new ApplicationInsightsConnection(connectionString, null);
+        }
+
+        if (!mode.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for Authorization={mode}; the only kind supported is Authorization=AAD, optionally with ClientId=<client ID of a user-assigned managed identity>.");
+        }
+
+        var identity = authentication.TryGetValue("ClientId", out var clientId) ? ManagedIdentityId.FromUserAssignedClientId(clientId) : ManagedIdentityId.SystemAssigned;
+        return new ApplicationInsightsConnection(connectionString, new ManagedIdentityCredential(identity));
     }
 
     private static Dictionary<string, string> Split(string text) =>

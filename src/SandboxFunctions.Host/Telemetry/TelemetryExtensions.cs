@@ -1,5 +1,6 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
-using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -14,7 +15,7 @@ namespace SandboxFunctions.Host.Telemetry;
 /// <c>OTEL_EXPORTER_OTLP_*</c> settings, Application Insights through <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c>.
 /// With neither, nothing listens, so instrumentation costs next to nothing.
 /// </summary>
-internal static class TelemetryExtensions
+public static class TelemetryExtensions
 {
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string ApplicationInsightsSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
@@ -25,8 +26,14 @@ internal static class TelemetryExtensions
     private static readonly string[] Sources = [ToolDiagnostics.Name, SessionDiagnostics.Name, "Experimental.ModelContextProtocol", "Microsoft.AspNetCore"];
     private static readonly string[] Meters = [ToolDiagnostics.Name, SessionDiagnostics.Name, "Experimental.ModelContextProtocol", "Microsoft.AspNetCore.Hosting"];
 
-    public static IHostApplicationBuilder AddSandboxTelemetry(this IHostApplicationBuilder builder)
+    /// <param name="builder">The app being composed.</param>
+    /// <param name="logsReachApplicationInsights">
+    /// True under the Functions host, which already sends the worker's logs to Application Insights; the app then
+    /// sends only its spans and metrics there, so that no log line arrives twice.
+    /// </param>
+    public static IHostApplicationBuilder AddSandboxTelemetry(this IHostApplicationBuilder builder, bool logsReachApplicationInsights = false)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
         var applicationInsights = ApplicationInsightsConnection.Parse(configuration[ApplicationInsightsSetting], configuration[ApplicationInsightsAuthenticationSetting]);
@@ -36,60 +43,48 @@ internal static class TelemetryExtensions
             return builder;
         }
 
-        var resource = ResourceBuilder.CreateDefault().AddService("sandboxfunctions", serviceVersion: ServerVersion.Current, serviceInstanceId: Environment.MachineName);
         var metricInterval = int.TryParse(configuration[MetricIntervalSetting], out var milliseconds) && milliseconds > 0 ? milliseconds : 60_000;
-        var ingestion = applicationInsights is null ? null : new ApplicationInsightsIngestion(applicationInsights);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("sandboxfunctions", serviceVersion: ServerVersion.Current, serviceInstanceId: Environment.MachineName))
+            .WithTracing(tracing => tracing.AddSource(Sources))
+            .WithMetrics(metrics => metrics.AddMeter(Meters));
 
-        var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Sources);
-        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Meters);
         if (otlp)
         {
-            tracing.AddOtlpExporter();
-            metrics.AddOtlpExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = metricInterval);
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.SetResourceBuilder(resource);
-                logging.IncludeScopes = true;
-                logging.AddOtlpExporter();
-            });
+            telemetry
+                .WithTracing(tracing => tracing.AddOtlpExporter())
+                .WithMetrics(metrics => metrics.AddOtlpExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = metricInterval))
+                .WithLogging(logging => logging.AddOtlpExporter(), options => options.IncludeScopes = true);
         }
 
-        if (ingestion is not null)
+        if (applicationInsights is not null)
         {
-            tracing.AddProcessor(new BatchActivityExportProcessor(new ApplicationInsightsTraceExporter(ingestion, applicationInsights!)));
-            metrics.AddReader(new PeriodicExportingMetricReader(new ApplicationInsightsMetricExporter(ingestion, applicationInsights!), metricInterval)
+            builder.Services.Configure<AzureMonitorExporterOptions>(options =>
             {
-                TemporalityPreference = MetricReaderTemporalityPreference.Delta,
+                options.ConnectionString = applicationInsights.ConnectionString;
+                options.Credential = applicationInsights.Credential;
+
+                // Every span, as with OTLP: the exporter's default keeps only five traces a second.
+                options.SamplingRatio = 1;
+                options.TracesPerSecond = null;
+
+                // Live Metrics needs the distro; the exporter would only warn that it is off.
+                options.EnableLiveMetrics = false;
             });
+            telemetry
+                .WithTracing(tracing => tracing.AddAzureMonitorTraceExporter())
+                // The exporter's own reader exports once a minute whatever OTEL_METRIC_EXPORT_INTERVAL says.
+                .WithMetrics(metrics => metrics.AddReader(services => new PeriodicExportingMetricReader(
+                    new AzureMonitorMetricExporter(services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().CurrentValue), metricInterval)
+                {
+                    TemporalityPreference = MetricReaderTemporalityPreference.Delta,
+                }));
+            if (!logsReachApplicationInsights)
+            {
+                telemetry.WithLogging(logging => logging.AddAzureMonitorLogExporter(), options => options.IncludeScopes = true);
+            }
         }
 
-        builder.Services.AddSingleton(new TelemetryProviders(tracing.Build(), metrics.Build(), ingestion));
-        builder.Services.AddHostedService<TelemetryFlush>();
         return builder;
     }
-}
-
-/// <summary>Keeps the providers alive for the app's lifetime; disposing them flushes what is still buffered.</summary>
-internal sealed class TelemetryProviders(TracerProvider tracing, MeterProvider metrics, ApplicationInsightsIngestion? ingestion) : IDisposable
-{
-    public void Flush()
-    {
-        tracing.ForceFlush(5000);
-        metrics.ForceFlush(5000);
-    }
-
-    public void Dispose()
-    {
-        tracing.Dispose();
-        metrics.Dispose();
-        ingestion?.Dispose();
-    }
-}
-
-/// <summary>Flushes telemetry when the app stops, so the last requests before a scale-in are not lost.</summary>
-internal sealed class TelemetryFlush(TelemetryProviders providers) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.Run(providers.Flush, cancellationToken);
 }

@@ -7,9 +7,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SandboxFunctions.Host;
 using SandboxFunctions.Host.Configuration;
 using SandboxFunctions.Host.Endpoints;
 using SandboxFunctions.Host.Http;
+using SandboxFunctions.Host.Telemetry;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
@@ -19,11 +21,11 @@ using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.Jobs;
 using SandboxFunctions.Tools.Packages;
 
-namespace SandboxFunctions.Host.Tests;
+namespace SandboxFunctions.Functions.Tests;
 
 /// <summary>
 /// Keeps the settings catalog, the app's options, the Bicep templates, the sample local settings and the
-/// Functions metadata (host.json, functions/*/function.json) in agreement, so that none drifts unnoticed.
+/// Functions app (host.json and the functions.metadata its build generates) in agreement, so that none drifts unnoticed.
 /// </summary>
 public sealed partial class DeploymentSettingsTests
 {
@@ -69,9 +71,15 @@ public sealed partial class DeploymentSettingsTests
         ["Storage__DataPath"] = Path.Combine(Path.GetTempPath(), "sandbox-data-sample"),
     };
 
-    private static string FunctionsFolder => Path.Combine(TestPaths.RepositoryRoot, "functions");
+    private static string FunctionsProject => Path.Combine(TestPaths.RepositoryRoot, "src", "SandboxFunctions.Functions");
 
-    private static string HostJsonPath => Path.Combine(TestPaths.RepositoryRoot, "host.json");
+    private static string HostJsonPath => Path.Combine(FunctionsProject, "host.json");
+
+    /// <summary>The two ways the app is composed: the standalone server's Program and the Functions app's Program.</summary>
+    public static TheoryData<string> Compositions => [Standalone, FunctionsApp];
+
+    private const string Standalone = "standalone";
+    private const string FunctionsApp = "functions";
 
     [Fact]
     public async Task The_readme_configuration_reference_is_the_catalog()
@@ -91,7 +99,7 @@ public sealed partial class DeploymentSettingsTests
 
     private static string RenderSettingsTable()
     {
-        var rows = SettingsCatalog.All.Where(s => !s.SetByFunctionsHost).Select(s =>
+        var rows = SettingsCatalog.All.Select(s =>
         {
             var notes = new List<string>();
             if (s.Scope == SettingScope.Standalone)
@@ -130,16 +138,17 @@ public sealed partial class DeploymentSettingsTests
         Assert.All(SettingsCatalog.All, s => Assert.False(string.IsNullOrWhiteSpace(s.Description), $"{s.Name} has no description."));
     }
 
-    [Fact]
-    public async Task The_options_listed_here_are_all_the_options_the_host_binds()
+    [Theory]
+    [MemberData(nameof(Compositions))]
+    public async Task The_options_listed_here_are_all_the_options_the_app_binds(string composition)
     {
-        await using var app = CreateApp(new Dictionary<string, string?>());
+        await using var app = CreateApp(composition, new Dictionary<string, string?>());
 
         // Every bound options type leaves an IConfigureOptions/IValidateOptions registration behind.
         var ours = app.Services.GetRequiredService<RegisteredOptionsTypes>().Types
             .Where(t => t.Assembly.GetName().Name!.StartsWith("SandboxFunctions.", StringComparison.Ordinal))
             // Filled in from Auth__FunctionKeys in code, not bound from a section.
-            .Where(t => t != typeof(FunctionKeyAuthenticationOptions))
+            .Where(t => t != typeof(FunctionKeyOptions))
             .ToHashSet();
 
         var listed = BoundOptions.Select(b => b.Type).Append(typeof(FlavorOptions)).ToHashSet();
@@ -149,8 +158,9 @@ public sealed partial class DeploymentSettingsTests
             """);
     }
 
-    [Fact]
-    public async Task Every_catalog_setting_of_an_option_reaches_that_option_through_the_host()
+    [Theory]
+    [MemberData(nameof(Compositions))]
+    public async Task Every_catalog_setting_of_an_option_reaches_that_option_through_the_app(string composition)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var expectations = new List<(string Name, Func<IServiceProvider, object?> Read, object? Expected)>();
@@ -176,7 +186,7 @@ public sealed partial class DeploymentSettingsTests
             expectations.Add((name, services => property.GetValue(services.GetRequiredService<IOptions<FlavorOptions>>().Value.Flavors["small"]), value));
         }
 
-        await using var app = CreateApp(settings);
+        await using var app = CreateApp(composition, settings);
         Assert.All(expectations, e => Assert.True(Equals(e.Expected, e.Read(app.Services)), $"{e.Name} did not reach its option."));
     }
 
@@ -226,8 +236,8 @@ public sealed partial class DeploymentSettingsTests
         var unknown = names.Where(n => !PlatformSettings.Contains(n) && FindCatalogEntry(n) is null).ToList();
         Assert.True(unknown.Count == 0, $"The templates set settings nothing reads: {string.Join(", ", unknown)}");
 
-        var hostOwned = SettingsCatalog.All.Where(s => s.SetByFunctionsHost).Select(s => s.Name);
-        Assert.Empty(names.Intersect(hostOwned, StringComparer.Ordinal));
+        var standaloneOnly = names.Where(n => FindCatalogEntry(n) is { Scope: SettingScope.Standalone }).ToList();
+        Assert.True(standaloneOnly.Count == 0, $"The templates set settings that have no effect under the Functions host: {string.Join(", ", standaloneOnly)}");
     }
 
     [Fact]
@@ -255,10 +265,12 @@ public sealed partial class DeploymentSettingsTests
     [Fact]
     public async Task The_sample_local_settings_list_the_catalog_and_form_a_valid_configuration()
     {
-        using var sample = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "local.settings.sample.json")));
+        using var sample = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(FunctionsProject, "local.settings.sample.json")));
         var values = sample.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString(), StringComparer.Ordinal);
 
-        Assert.Equal("custom", values["FUNCTIONS_WORKER_RUNTIME"]);
+        // The worker runtime the build's worker.config.json declares, or the host would not start the worker.
+        using var workerConfig = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.FunctionsOutput, "worker.config.json")));
+        Assert.Equal(workerConfig.RootElement.GetProperty("description").GetProperty("language").GetString(), values["FUNCTIONS_WORKER_RUNTIME"]);
         var listed = values.Keys.Where(k => k != "FUNCTIONS_WORKER_RUNTIME").ToList();
         var unknown = listed.Where(k => FindCatalogEntry(k) is not { } entry || !AppliesUnderTheHost(entry)).ToList();
         Assert.True(unknown.Count == 0, $"The sample lists settings that are not in the catalog or have no effect under the Functions host: {string.Join(", ", unknown)}");
@@ -267,7 +279,7 @@ public sealed partial class DeploymentSettingsTests
         Assert.True(missing.Count == 0, $"The sample leaves out: {string.Join(", ", missing)}");
 
         // The same binding and validation the app runs at startup.
-        await using var app = CreateApp(values.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value));
+        await using var app = CreateApp(FunctionsApp, values.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value));
         foreach (var (type, _) in BoundOptions)
         {
             Assert.NotNull(ResolveOptions(app.Services, type));
@@ -275,23 +287,25 @@ public sealed partial class DeploymentSettingsTests
 
         Assert.NotEmpty(app.Services.GetRequiredService<IOptions<FlavorOptions>>().Value.Flavors);
 
-        static bool AppliesUnderTheHost(AppSetting setting) => setting.Scope.HasFlag(SettingScope.FunctionsHost) && !setting.SetByFunctionsHost;
+        static bool AppliesUnderTheHost(AppSetting setting) => setting.Scope.HasFlag(SettingScope.FunctionsHost);
     }
 
     [Fact]
-    public void The_functions_host_starts_an_executable_the_build_produces()
+    public void The_functions_host_starts_the_worker_the_build_produces_and_forwards_requests_by_their_own_paths()
     {
+        using var workerConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.FunctionsOutput, "worker.config.json")));
+        var description = workerConfig.RootElement.GetProperty("description");
+
+        Assert.Equal("dotnet", description.GetProperty("defaultExecutablePath").GetString());
+        var worker = description.GetProperty("defaultWorkerPath").GetString()!;
+        Assert.Equal($"{typeof(FunctionsHostingExtensions).Assembly.GetName().Name}.dll", worker);
+        Assert.True(File.Exists(Path.Combine(TestPaths.FunctionsOutput, worker)));
+        Assert.All(FunctionMetadata(), f => Assert.Equal(worker, f.GetProperty("scriptFile").GetString()));
+
+        // No /api prefix: clients call /mcp, as they call the standalone server.
         using var hostJson = JsonDocument.Parse(File.ReadAllText(HostJsonPath));
-        var handler = hostJson.RootElement.GetProperty("customHandler");
-        var executable = handler.GetProperty("description").GetProperty("defaultExecutablePath").GetString()!;
-
-        // The apphost carries the assembly's name; publishing puts it at the package root next to host.json.
-        Assert.Equal(typeof(Program).Assembly.GetName().Name, executable);
-        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(TestPaths.HostAssembly)!, executable)), $"The build output has no {executable} apphost.");
-
-        // Requests reach the app with their own paths: no /api prefix, no request/response envelope.
-        Assert.True(handler.GetProperty("enableProxyingHttpRequest").GetBoolean());
         Assert.Equal(string.Empty, hostJson.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+        Assert.False(hostJson.RootElement.TryGetProperty("customHandler", out _));
     }
 
     [Fact]
@@ -315,32 +329,52 @@ public sealed partial class DeploymentSettingsTests
     }
 
     [Fact]
-    public async Task Every_function_is_served_by_the_app_and_every_app_route_by_a_function()
+    public async Task The_http_functions_serve_exactly_the_routes_of_the_standalone_server()
     {
-        var routes = await MappedRoutesBehindTheHostAsync();
-        var covered = new HashSet<(string Route, string Method)>();
+        var standalone = await MappedRoutesOfTheStandaloneServerAsync();
+        var triggers = FunctionTriggers().Where(f => f.Trigger.GetProperty("type").GetString() == "httpTrigger").ToList();
+        var served = triggers
+            .SelectMany(f => f.Trigger.GetProperty("methods").EnumerateArray().Select(m => (Route: f.Trigger.GetProperty("route").GetString()!.Trim('/'), Method: m.GetString()!.ToUpperInvariant())))
+            .ToHashSet();
 
-        foreach (var (name, trigger) in FunctionTriggers())
-        {
-            if (trigger.GetProperty("type").GetString() == "httpTrigger")
-            {
-                var route = trigger.GetProperty("route").GetString()!.Trim('/');
-                foreach (var method in trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()))
-                {
-                    Assert.True(routes.Contains((route, method)), $"functions/{name} forwards {method} /{route}, which the app does not map.");
-                    covered.Add((route, method));
-                }
-            }
-            else
-            {
-                // The host invokes every other trigger as POST /<function name>.
-                Assert.True(routes.Contains((name, "POST")), $"functions/{name} is invoked as POST /{name}, which the app does not map.");
-                covered.Add((name, "POST"));
-            }
-        }
+        Assert.True(standalone.SetEquals(served), $"""
+            The functions and the standalone server serve different routes.
+            Standalone only: {string.Join(", ", standalone.Except(served).Select(r => $"{r.Method} /{r.Route}"))}
+            Functions only: {string.Join(", ", served.Except(standalone).Select(r => $"{r.Method} /{r.Route}"))}
+            """);
 
-        var unreachable = routes.Except(covered).Select(r => $"{r.Method} /{r.Route}").ToList();
-        Assert.True(unreachable.Count == 0, $"The app maps routes no function forwards, so they are unreachable in Azure: {string.Join(", ", unreachable)}");
+        var levels = triggers.ToDictionary(f => f.Name, f => f.Trigger.GetProperty("authLevel").GetString());
+        Assert.Equal("Function", levels[McpFunction.Name]);
+        Assert.Equal("Anonymous", levels[HealthFunction.Name]);
+    }
+
+    [Fact]
+    public void The_build_generates_metadata_for_every_function_and_nothing_else()
+    {
+        Assert.Equal(
+            new[] { HealthFunction.Name, JobFunctions.JobsName, JobFunctions.PoisonName, McpFunction.Name, ReaperFunction.Name }.Order(StringComparer.Ordinal),
+            FunctionTriggers().Select(f => f.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_reaper_runs_on_the_schedule_setting_which_the_templates_and_the_sample_set()
+    {
+        var (_, trigger) = FunctionTriggers().Single(f => f.Name == ReaperFunction.Name);
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        var schedule = trigger.GetProperty("schedule").GetString()!;
+
+        // The host resolves %name% from the app settings, where ':' is spelled '__'.
+        var match = Regex.Match(schedule, "^%(?<name>[^%]+)%$", RegexOptions.CultureInvariant);
+        Assert.True(match.Success, $"The reaper's schedule '{schedule}' is not read from a setting.");
+        var setting = match.Groups["name"].Value.Replace(":", "__", StringComparison.Ordinal);
+        Assert.True(FindCatalogEntry(setting) is { RequiredInAzure: true }, $"{setting} must be in the catalog and required in Azure.");
+        Assert.Contains(setting, TemplateAppSettings());
+
+        using var sample = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(FunctionsProject, "local.settings.sample.json")));
+        var value = sample.RootElement.GetProperty("Values").GetProperty(setting).GetString()!;
+        Assert.Equal(6, value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        var templateDefault = Regex.Match(ReadTemplates(), @"param reapSchedule string = '(?<value>[^']+)'", RegexOptions.CultureInvariant);
+        Assert.Equal(value, templateDefault.Groups["value"].Value);
     }
 
     [Fact]
@@ -349,7 +383,7 @@ public sealed partial class DeploymentSettingsTests
         var queueTriggers = FunctionTriggers().Where(f => f.Trigger.GetProperty("type").GetString() == "queueTrigger").ToList();
 
         Assert.Equal(
-            new[] { ("jobs", JobStore.QueueName), ("jobs-poison", JobStore.PoisonQueueName) },
+            new[] { (JobFunctions.JobsName, JobStore.QueueName), (JobFunctions.PoisonName, JobStore.PoisonQueueName) },
             queueTriggers.Select(f => (f.Name, f.Trigger.GetProperty("queueName").GetString()!)).OrderBy(f => f.Name, StringComparer.Ordinal));
         Assert.All(queueTriggers, f => Assert.Equal(StorageProviderFactory.ConnectionName, f.Trigger.GetProperty("connection").GetString()));
     }
@@ -365,8 +399,9 @@ public sealed partial class DeploymentSettingsTests
 
         names.UnionWith(SettableProperties(typeof(FlavorSettings)).Select(p => $"{FlavorOptions.SectionName}__{FlavorPlaceholder}__{p.Name}"));
 
-        // Settings read by name are named by constants such as FunctionKeysSetting or CustomHandlerPortVariable.
-        names.UnionWith(typeof(Program).Assembly.GetTypes()
+        // Settings read by name are named by constants such as FunctionKeysSetting or ReaperFunction.ScheduleSetting.
+        names.UnionWith(new[] { typeof(HostingExtensions).Assembly, typeof(FunctionsHostingExtensions).Assembly }
+            .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
             .Where(f => f.IsLiteral && f.FieldType == typeof(string) && (f.Name.EndsWith("Setting", StringComparison.Ordinal) || f.Name.EndsWith("Variable", StringComparison.Ordinal)))
             .Select(f => ((string)f.GetRawConstantValue()!).Replace(":", "__", StringComparison.Ordinal)));
@@ -412,13 +447,21 @@ public sealed partial class DeploymentSettingsTests
         return options.GetType().GetProperty(nameof(IOptions<object>.Value))!.GetValue(options)!;
     }
 
-    /// <summary>The app as Program.cs composes it, with <paramref name="settings"/> as configuration; it is built, not started.</summary>
-    private static WebApplication CreateApp(IDictionary<string, string?> settings)
+    /// <summary>The app as one of the Program.cs files composes it, with <paramref name="settings"/> as configuration; it is built, not started.</summary>
+    private static WebApplication CreateApp(string composition, IDictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
-        Compose("SandboxFunctions.Host.HostingExtensions", "AddSandboxHttpServer");
-        Compose("SandboxFunctions.Host.Telemetry.TelemetryExtensions", "AddSandboxTelemetry");
+        if (composition == Standalone)
+        {
+            builder.AddSandboxHttpServer();
+        }
+        else
+        {
+            builder.AddSandboxFunctions();
+        }
+
+        builder.AddSandboxTelemetry();
 
         var optionsTypes = builder.Services
             .Select(d => d.ServiceType)
@@ -428,25 +471,18 @@ public sealed partial class DeploymentSettingsTests
             .ToHashSet();
         builder.Services.AddSingleton(new RegisteredOptionsTypes(optionsTypes));
         return builder.Build();
-
-        void Compose(string typeName, string method) =>
-            typeof(Program).Assembly.GetType(typeName, throwOnError: true)!
-                .GetMethod(method, BindingFlags.Public | BindingFlags.Static)!
-                .Invoke(null, [builder]);
     }
 
-    private static async Task<HashSet<(string Route, string Method)>> MappedRoutesBehindTheHostAsync()
+    private static async Task<HashSet<(string Route, string Method)>> MappedRoutesOfTheStandaloneServerAsync()
     {
-        await using var app = CreateApp(new Dictionary<string, string?>
+        await using var app = CreateApp(Standalone, new Dictionary<string, string?>
         {
-            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "7999",
             ["Storage:DataPath"] = Directory.CreateTempSubdirectory("sandbox-data-").FullName,
         });
 
-        // The same mapping calls Program.cs makes.
+        // The same mapping calls the standalone Program.cs makes.
         app.MapHealth();
         app.MapMcp();
-        app.MapFunctionTriggers();
 
         return ((IEndpointRouteBuilder)app).DataSources
             .SelectMany(source => source.Endpoints)
@@ -455,16 +491,16 @@ public sealed partial class DeploymentSettingsTests
             .ToHashSet();
     }
 
+    private static List<JsonElement> FunctionMetadata()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.FunctionsOutput, "functions.metadata")));
+        return [.. document.RootElement.EnumerateArray().Select(f => f.Clone())];
+    }
+
     private static List<(string Name, JsonElement Trigger)> FunctionTriggers() =>
-        [.. Directory.GetDirectories(FunctionsFolder)
-            .Where(folder => File.Exists(Path.Combine(folder, "function.json")))
-            .Select(folder =>
-            {
-                using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "function.json")));
-                var trigger = document.RootElement.GetProperty("bindings").EnumerateArray()
-                    .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
-                return (Path.GetFileName(folder), trigger.Clone());
-            })];
+        [.. FunctionMetadata().Select(function => (
+            function.GetProperty("name").GetString()!,
+            function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal))))];
 
     private static string ReadTemplates() =>
         string.Join('\n', Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "infra"), "*.bicep", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(File.ReadAllText));

@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using SandboxFunctions.Sessions;
+using SandboxFunctions.Tools;
+
+namespace SandboxFunctions.Host.Http;
+
+/// <summary>How the app tells callers apart by their function keys.</summary>
+public sealed class FunctionKeyOptions
+{
+    /// <summary>The keys this app accepts itself (<c>Auth:FunctionKeys</c>). Empty when it relies on the Functions host or runs on loopback only.</summary>
+    public IReadOnlyList<string> Keys { get; set; } = [];
+
+    /// <summary>True when the Azure Functions host runs this app and has already checked the key.</summary>
+    public bool BehindFunctionsHost { get; set; }
+
+    internal static IReadOnlyList<string> ParseKeys(string? setting) =>
+        (setting ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>Who is calling, or why the call is refused.</summary>
+internal sealed record Caller(ClaimsPrincipal? Principal, string? Refusal);
+
+/// <summary>
+/// Reads the Azure Functions key of a request (the <c>x-functions-key</c> header or the <c>code</c> query
+/// parameter), checks it against the app's own keys when there are any, and turns it into an owner id, so that
+/// sessions created with one key stay invisible to another. The first time it sees a key, it moves the sessions
+/// stored under the key's legacy owner id to the current one.
+/// </summary>
+internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, OwnerIds ownerIds, OwnerMigration migration)
+{
+    public const string SchemeName = "FunctionKey";
+    public const string KeyHeader = "x-functions-key";
+    public const string KeyQueryParameter = "code";
+
+    private readonly FunctionKeyOptions _options = options.Value;
+
+    public async Task<Caller> IdentifyAsync(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var presented = ReadPresentedKey(request);
+        if (_options.Keys.Count > 0)
+        {
+            if (presented is null)
+            {
+                return new Caller(null, $"A function key is required. Send it in the {KeyHeader} header or the {KeyQueryParameter} query parameter.");
+            }
+
+            if (!MatchesConfiguredKey(presented))
+            {
+                return new Caller(null, "The function key is not valid for this server.");
+            }
+        }
+        else if (!_options.BehindFunctionsHost)
+        {
+            return Allowed(Callers.LocalOwner);
+        }
+
+        if (presented is null)
+        {
+            return Allowed("anonymous");
+        }
+
+        var owner = ownerIds.FromKey(presented);
+        await migration.EnsureMovedAsync(OwnerIds.LegacyFromKey(presented), owner, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return Allowed(owner);
+    }
+
+    private static string? ReadPresentedKey(HttpRequest request)
+    {
+        var header = request.Headers[KeyHeader].ToString();
+        if (!string.IsNullOrEmpty(header))
+        {
+            return header;
+        }
+
+        var query = request.Query[KeyQueryParameter].ToString();
+        return string.IsNullOrEmpty(query) ? null : query;
+    }
+
+    // Hashing first makes every comparison the same length, and checking every key keeps the time
+    // independent of which key (if any) matched.
+    private bool MatchesConfiguredKey(string presented)
+    {
+        Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> keyHash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedHash);
+
+        var matched = false;
+        foreach (var key in _options.Keys)
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(key), keyHash);
+            matched |= CryptographicOperations.FixedTimeEquals(presentedHash, keyHash);
+        }
+
+        return matched;
+    }
+
+    private static Caller Allowed(string owner) =>
+        new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(Callers.OwnerClaimType, owner)], SchemeName)), null);
+}
