@@ -35,6 +35,7 @@ public static class SandboxToolsBuilderExtensions
         services.AddOptions<TelemetryOptions>();
         services.TryAddSingleton<ToolDiagnostics>();
         services.TryAddSingleton<JobRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<McpServerOptions>, ToolOutputSchemas>());
 
         return builder
             .WithTools<RuntimeTools>(ToolJson.Options)

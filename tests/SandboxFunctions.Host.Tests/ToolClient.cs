@@ -8,26 +8,34 @@ namespace SandboxFunctions.Host.Tests;
 /// <summary>The official C# MCP client, connected to a test server with a function key.</summary>
 internal sealed class ToolClient : IAsyncDisposable
 {
-    private ToolClient(McpClient client)
+    private readonly OutputSchemas _schemas;
+
+    private ToolClient(McpClient client, OutputSchemas schemas)
     {
         Client = client;
+        _schemas = schemas;
     }
 
     public McpClient Client { get; }
 
-    public static async Task<ToolClient> ConnectAsync(Uri endpoint, string key, string protocolVersion = "2025-06-18") =>
-        new(await McpClient.CreateAsync(
+    /// <summary>Connects and lists the tools, so that every result this client receives is checked against its tool's output schema.</summary>
+    public static async Task<ToolClient> ConnectAsync(Uri endpoint, string key, string protocolVersion = "2025-06-18")
+    {
+        var client = await McpClient.CreateAsync(
             new HttpClientTransport(new HttpClientTransportOptions
             {
                 Endpoint = endpoint,
                 TransportMode = HttpTransportMode.StreamableHttp,
                 AdditionalHeaders = new Dictionary<string, string> { ["x-functions-key"] = key },
             }),
-            new McpClientOptions { ProtocolVersion = protocolVersion }));
+            new McpClientOptions { ProtocolVersion = protocolVersion });
+        return new ToolClient(client, await OutputSchemas.ListAsync(client));
+    }
 
     public async Task<ToolCall> CallAsync(string tool, object? arguments = null, CancellationToken cancellationToken = default)
     {
         var result = await Client.CallToolAsync(tool, Arguments(arguments), cancellationToken: cancellationToken);
+        _schemas.AssertValid(tool, result);
         return new ToolCall(result);
     }
 
@@ -47,7 +55,12 @@ internal sealed class ToolClient : IAsyncDisposable
         Assert.True(printed.Task.IsCompleted, $"{tool} ended before it printed anything: {(call.IsCompletedSuccessfully ? new ToolCall(call.Result).Text : call.Exception?.Message)}");
         return Completion(call);
 
-        static async Task<ToolCall> Completion(Task<CallToolResult> call) => new(await call);
+        async Task<ToolCall> Completion(Task<CallToolResult> running)
+        {
+            var result = await running;
+            _schemas.AssertValid(tool, result);
+            return new ToolCall(result);
+        }
     }
 
     /// <summary>Calls a tool that must succeed and returns its structured content.</summary>

@@ -8,7 +8,8 @@ namespace SandboxFunctions.Tools.Shell;
 /// <summary>
 /// Shell patterns: <c>*</c>, <c>?</c> and <c>[...]</c>, matched against names (for <c>find -name</c>) and expanded
 /// against the workspace (for arguments). A backslash makes the next character literal; the expander uses it for
-/// characters that were quoted.
+/// characters that were quoted. Patterns are matched by a non-backtracking engine, in time linear in the name,
+/// because a pattern such as <c>*a*a*a*a*b</c> would otherwise take exponential time on a long name.
 /// </summary>
 internal static class Glob
 {
@@ -64,8 +65,16 @@ internal static class Glob
 
             var matches = new List<(string, string)>();
             var showHidden = segment.StartsWith('.') || segment.StartsWith("\\.", StringComparison.Ordinal);
+            var matchedBytes = 0L;
             foreach (var (shown, path) in candidates)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (matchedBytes > ShellLimits.MaxArgumentBytes)
+                {
+                    // Patterns such as */../*/../* multiply: past what a command may receive, the caller reports the argument list too long.
+                    break;
+                }
+
                 IReadOnlyList<ShellEntry> entries;
                 try
                 {
@@ -76,9 +85,15 @@ internal static class Glob
                     continue;
                 }
 
-                matches.AddRange(entries
-                    .Where(e => (showHidden || !e.Name.StartsWith('.')) && IsMatch(e.Name, segment))
-                    .Select(e => (Join(shown, e.Name), e.Path)));
+                foreach (var entry in entries)
+                {
+                    if ((showHidden || !entry.Name.StartsWith('.')) && IsMatch(entry.Name, segment))
+                    {
+                        var shownPath = Join(shown, entry.Name);
+                        matches.Add((shownPath, entry.Path));
+                        matchedBytes += shownPath.Length;
+                    }
+                }
             }
 
             candidates = matches;
@@ -158,7 +173,7 @@ internal static class Glob
         }
 
         regex.Append('$');
-        var options = RegexOptions.Singleline | RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
+        var options = RegexOptions.NonBacktracking | RegexOptions.Singleline | RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
         return new Regex(regex.ToString(), options);
     }
 

@@ -48,10 +48,10 @@ internal static class GrepCommand
             operands.RemoveAt(0);
         }
 
-        Regex regex;
+        BoundedRegex regex;
         try
         {
-            regex = Compile(patterns, options, context.Run.Remaining);
+            regex = Compile(patterns, options, context.Run);
         }
         catch (ArgumentException ex)
         {
@@ -161,7 +161,7 @@ internal static class GrepCommand
         return text is null || int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
-    private static Regex Compile(List<string> patterns, CommandOptions options, TimeSpan remaining)
+    private static BoundedRegex Compile(List<string> patterns, CommandOptions options, ShellRun run)
     {
         var translated = patterns.Select(p =>
             options.Has("F") ? Regex.Escape(p)
@@ -178,7 +178,7 @@ internal static class GrepCommand
         }
 
         var regexOptions = RegexOptions.CultureInvariant | (options.Has("i") ? RegexOptions.IgnoreCase : RegexOptions.None);
-        return new Regex(pattern, regexOptions, remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1));
+        return BoundedRegex.Create(pattern, regexOptions, run);
     }
 
     /// <summary>A POSIX basic or extended regular expression as a .NET one.</summary>
@@ -270,7 +270,7 @@ internal static class GrepCommand
     }
 
     /// <summary>One grep over its inputs: what has been selected so far, and how to print it.</summary>
-    private sealed class Search(CommandContext context, CommandOptions options, Regex regex, int maxCount, int after, int before)
+    private sealed class Search(CommandContext context, CommandOptions options, BoundedRegex regex, int maxCount, int after, int before)
     {
         private readonly bool _invert = options.Has("v");
         private bool _printedAny;
@@ -293,11 +293,6 @@ internal static class GrepCommand
             var summaryOnly = options.Has("c") || options.Has("l") || options.Has("L") || options.Has("q");
             for (var i = 0; i < lines.Count && (maxCount < 0 || count < maxCount); i++)
             {
-                if (i % 1024 == 0)
-                {
-                    context.CancellationToken.ThrowIfCancellationRequested();
-                }
-
                 var line = lines[i];
                 if (regex.IsMatch(line) == _invert)
                 {

@@ -21,16 +21,18 @@ internal static class PrintfCommand
 
         var formatter = new Formatter(context, arguments[0], [.. arguments.Skip(1)]);
         formatter.Run();
-        context.Stdout.Write(formatter.Output.ToString());
         return formatter.Status;
     }
 
     private sealed class Formatter(CommandContext context, string format, List<string> arguments)
     {
+        /// <summary>Output is passed on in pieces of about this size, so that widths and reused formats meet the output limits as they grow.</summary>
+        private const int FlushChars = 64 * 1024;
+
         private int _next;
         private bool _stopped;
 
-        public StringBuilder Output { get; } = new();
+        private readonly StringBuilder _output = new();
 
         public int Status { get; private set; }
 
@@ -42,16 +44,25 @@ internal static class PrintfCommand
                 FormatOnce();
                 if (_stopped || _next == before)
                 {
-                    return;
+                    break;
                 }
             }
             while (_next < arguments.Count);
+
+            context.Stdout.Write(_output.ToString());
         }
 
         private void FormatOnce()
         {
             for (var i = 0; i < format.Length && !_stopped; i++)
             {
+                if (_output.Length > FlushChars)
+                {
+                    context.CancellationToken.ThrowIfCancellationRequested();
+                    context.Stdout.Write(_output.ToString());
+                    _output.Clear();
+                }
+
                 var c = format[i];
                 if (c == '\\')
                 {
@@ -59,7 +70,7 @@ internal static class PrintfCommand
                 }
                 else if (c == '%' && i + 1 < format.Length && format[i + 1] == '%')
                 {
-                    Output.Append('%');
+                    _output.Append('%');
                     i++;
                 }
                 else if (c == '%')
@@ -68,7 +79,7 @@ internal static class PrintfCommand
                 }
                 else
                 {
-                    Output.Append(c);
+                    _output.Append(c);
                 }
             }
         }
@@ -78,7 +89,7 @@ internal static class PrintfCommand
             var end = start + 1;
             if (end >= format.Length)
             {
-                Output.Append('\\');
+                _output.Append('\\');
                 return start;
             }
 
@@ -94,7 +105,7 @@ internal static class PrintfCommand
 
             end = Math.Max(end, start + 2);
 
-            Output.Append(TextEscapes.Unescape(format[start..end], octalNeedsZero: false, out var stopped));
+            _output.Append(TextEscapes.Unescape(format[start..end], octalNeedsZero: false, out var stopped));
             _stopped |= stopped;
             return end - 1;
         }
@@ -123,7 +134,7 @@ internal static class PrintfCommand
 
             if (i >= format.Length)
             {
-                Output.Append(format[start..]);
+                _output.Append(format[start..]);
                 Fail($"%{format[(start + 1)..]}: missing conversion specifier");
                 return format.Length;
             }
@@ -157,11 +168,11 @@ internal static class PrintfCommand
             var pad = width is { } w && w > text.Length ? w - text.Length : 0;
             if (pad == 0)
             {
-                Output.Append(text);
+                _output.Append(text);
             }
             else if (flags.Contains('-', StringComparison.Ordinal))
             {
-                Output.Append(text).Append(' ', pad);
+                _output.Append(text).Append(' ', pad);
             }
             else if (flags.Contains('0', StringComparison.Ordinal) && conversion is not ('s' or 'b' or 'c') && !(precision is not null && conversion is 'd' or 'i' or 'u' or 'o' or 'x' or 'X') && !text.Contains("inf", StringComparison.Ordinal) && !text.Contains("nan", StringComparison.Ordinal))
             {
@@ -171,11 +182,11 @@ internal static class PrintfCommand
                     signLength = 2;
                 }
 
-                Output.Append(text, 0, signLength).Append('0', pad).Append(text, signLength, text.Length - signLength);
+                _output.Append(text, 0, signLength).Append('0', pad).Append(text, signLength, text.Length - signLength);
             }
             else
             {
-                Output.Append(' ', pad).Append(text);
+                _output.Append(' ', pad).Append(text);
             }
 
             return i;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -56,7 +57,7 @@ internal static partial class SortCommand
             return status;
         }
 
-        var comparer = new LineComparer(keys.Count == 0 ? [new SortKey(1, 1, null, 0, global)] : keys, separator?[0], options.Has("s") || options.Has("u"), global.Reverse);
+        var comparer = new LineComparer(keys.Count == 0 ? [new SortKey(1, 1, null, 0, global)] : keys, separator?[0], options.Has("s") || options.Has("u"), global.Reverse, context.CancellationToken);
         if (options.Has("c"))
         {
             for (var i = 1; i < lines.Count; i++)
@@ -71,7 +72,7 @@ internal static partial class SortCommand
             return 0;
         }
 
-        IEnumerable<string> sorted = lines.Order(comparer);
+        IEnumerable<string> sorted = Sort(lines, comparer);
         if (options.Has("u"))
         {
             var unique = new List<string>();
@@ -100,6 +101,21 @@ internal static partial class SortCommand
 
         TextLines.Write(context.Stdout, sorted);
         return 0;
+    }
+
+    /// <summary>The lines in order, kept stable for -s and -u.</summary>
+    private static List<string> Sort(List<string> lines, LineComparer comparer)
+    {
+        try
+        {
+            return [.. lines.Order(comparer)];
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is OperationCanceledException cancelled)
+        {
+            // The sort wraps what the comparer throws; the command line must see the cancellation itself.
+            ExceptionDispatchInfo.Throw(cancelled);
+            throw;
+        }
     }
 
     /// <summary>How one key compares: numerically (-n, -g, -h), case-folded (-f), and/or reversed (-r).</summary>
@@ -226,10 +242,18 @@ internal static partial class SortCommand
         }
     }
 
-    private sealed class LineComparer(IReadOnlyList<SortKey> keys, char? separator, bool stable, bool reverse) : IComparer<string>
+    /// <summary>Orders lines by their keys, checking every few thousand comparisons whether the command line may go on.</summary>
+    private sealed class LineComparer(IReadOnlyList<SortKey> keys, char? separator, bool stable, bool reverse, CancellationToken cancellationToken) : IComparer<string>
     {
+        private int _comparisons;
+
         public int Compare(string? x, string? y)
         {
+            if (++_comparisons % 4096 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             var a = x ?? string.Empty;
             var b = y ?? string.Empty;
             foreach (var key in keys)
