@@ -24,6 +24,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>Starts the server and waits until <c>/health</c> answers.</summary>
     /// <param name="environment">Settings for the server, e.g. <c>Auth__FunctionKeys</c>.</param>
     /// <param name="urls">Passed as <c>--urls</c>; when null a free loopback port is used.</param>

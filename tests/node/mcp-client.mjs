@@ -4,7 +4,7 @@
 // Steps: [{"op":"listTools"} | {"op":"callTool","name":...,"arguments":{...},"progress":true}
 //         (progress notifications are recorded with receivedAt, the result with completedAt, both in ms)
 //         | {"op":"listResources"} | {"op":"readResource","uri":...} | {"op":"listResourceTemplates"}]
-// A string "$session" in a step is replaced by the session_id the latest tool result returned.
+// A string "$session" in a step is replaced by the session_id the latest tool result returned, "$job" by its job_id.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -21,10 +21,11 @@ try {
   output.server = client.getServerVersion();
   output.protocolVersion = transport.protocolVersion ?? null;
   output.capabilities = client.getServerCapabilities();
-  let session = null;
+  const latest = { $session: null, $job: null };
   for (const step of steps) {
-    const result = await run(substitute(step, session));
-    session = result.result?.structuredContent?.session_id ?? session;
+    const result = await run(substitute(step, latest));
+    latest.$session = result.result?.structuredContent?.session_id ?? latest.$session;
+    latest.$job = result.result?.structuredContent?.job_id ?? latest.$job;
     output.steps.push(result);
   }
 } catch (error) {
@@ -34,10 +35,10 @@ try {
 }
 process.stdout.write(JSON.stringify(output));
 
-function substitute(value, session) {
-  if (value === '$session') return session;
-  if (Array.isArray(value)) return value.map((v) => substitute(v, session));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, session)]));
+function substitute(value, latest) {
+  if (typeof value === 'string' && Object.hasOwn(latest, value)) return latest[value];
+  if (Array.isArray(value)) return value.map((v) => substitute(v, latest));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, latest)]));
   return value;
 }
 
@@ -52,7 +53,7 @@ async function run(step) {
           ? { onprogress: (p) => progress.push({ ...p, receivedAt: Date.now() }), timeout: step.timeoutMs ?? 120000 }
           : { timeout: step.timeoutMs ?? 120000 };
         const result = await client.callTool({ name: step.name, arguments: step.arguments ?? {} }, undefined, options);
-        return { op: step.op, result, progress, completedAt: Date.now() };
+        return { op: step.op, tool: step.name, result, progress, completedAt: Date.now() };
       }
       case 'listResources':
         return { op: step.op, result: await client.listResources() };
@@ -64,6 +65,6 @@ async function run(step) {
         return { op: step.op, error: { message: `unknown step ${step.op}` } };
     }
   } catch (error) {
-    return { op: step.op, error: { name: error?.name, message: error?.message, code: error?.code ?? null } };
+    return { op: step.op, tool: step.name, error: { name: error?.name, message: error?.message, code: error?.code ?? null } };
   }
 }

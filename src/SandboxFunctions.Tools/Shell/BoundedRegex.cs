@@ -4,11 +4,15 @@ namespace SandboxFunctions.Tools.Shell;
 
 /// <summary>
 /// A caller's regular expression that cannot outlive its command line. Patterns the non-backtracking engine supports
-/// match in time linear in the input; the rest (backreferences, lookarounds) backtrack under a match timeout that
-/// is renewed as the deadline comes closer, so that no single match runs past it.
+/// match in time linear in the input; the rest (backreferences, lookarounds) backtrack under a match timeout. A
+/// match cannot be cancelled while it runs, so the timeout is also what bounds how long a caller who went away
+/// waits to be noticed: one match may take <see cref="MatchLimit"/> at most, as PCRE bounds one match by its
+/// backtracking limit, and never past the command line's deadline.
 /// </summary>
 internal sealed class BoundedRegex
 {
+    public static readonly TimeSpan MatchLimit = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan ShortestTimeout = TimeSpan.FromMilliseconds(1);
 
     private readonly string _pattern;
@@ -38,11 +42,11 @@ internal sealed class BoundedRegex
         }
     }
 
-    public bool IsMatch(string input) => Current().IsMatch(input);
+    public bool IsMatch(string input) => Bounded(regex => regex.IsMatch(input));
 
-    public MatchCollection Matches(string input) => Current().Matches(input);
+    public IReadOnlyList<Match> Matches(string input) => Bounded(regex => regex.Matches(input).ToList());
 
-    private Regex Current()
+    private T Bounded<T>(Func<Regex, T> match)
     {
         _run.ThrowIfOutOfTime();
         if (_regex.MatchTimeout != Regex.InfiniteMatchTimeout && _run.Remaining < _regex.MatchTimeout * 0.95)
@@ -50,8 +54,24 @@ internal sealed class BoundedRegex
             _regex = new Regex(_pattern, _options, Timeout(_run));
         }
 
-        return _regex;
+        try
+        {
+            return match(_regex);
+        }
+        catch (RegexMatchTimeoutException ex)
+        {
+            _run.ThrowIfOutOfTime();
+            throw ex.MatchTimeout < MatchLimit ? ShellStopException.TimedOut(_run.Limits.Timeout) : new RegexMatchLimitException();
+        }
     }
 
-    private static TimeSpan Timeout(ShellRun run) => run.Remaining > ShortestTimeout ? run.Remaining : ShortestTimeout;
+    private static TimeSpan Timeout(ShellRun run)
+    {
+        var remaining = run.Remaining < MatchLimit ? run.Remaining : MatchLimit;
+        return remaining > ShortestTimeout ? remaining : ShortestTimeout;
+    }
 }
+
+/// <summary>One match of a backtracking pattern ran past <see cref="BoundedRegex.MatchLimit"/> while the command line still had time.</summary>
+internal sealed class RegexMatchLimitException()
+    : Exception($"a match took longer than {BoundedRegex.MatchLimit.TotalSeconds:0.#} s; simplify the pattern (nested repetition such as (a+)+ backtracks exponentially), or drop -P so that it runs in linear time");

@@ -59,15 +59,28 @@ public sealed class HostWorkBoundTests(ShellFixture fixture)
     }
 
     [Fact]
-    public async Task A_backreference_that_backtracks_stops_at_the_deadline()
+    public async Task A_backtracking_match_stops_at_the_deadline()
     {
         await using var sandbox = await fixture.CreateAsync();
         await sandbox.WriteAsync("lines.txt", string.Concat(Enumerable.Repeat(new string('a', 40) + "b\n", 50)));
 
-        var outcome = await TimedShellAsync(sandbox, "grep -P '^(a+)+\\1$' lines.txt; echo never");
+        var outcome = await TimedShellAsync(sandbox, "grep -P '^(a+)+\\1$' lines.txt; echo never", timeoutSeconds: 0.5);
 
         Assert.Equal((ShellStopReason.Timeout, 124), (outcome.StopReason, outcome.ExitCode));
         Assert.Equal(string.Empty, outcome.Stdout.Text);
+    }
+
+    [Fact]
+    public async Task A_backtracking_match_longer_than_the_match_limit_fails_grep()
+    {
+        await using var sandbox = await fixture.CreateAsync();
+        await sandbox.WriteAsync("lines.txt", "ok\n" + string.Concat(Enumerable.Repeat(new string('a', 40) + "b\n", 50)));
+
+        var outcome = await TimedShellAsync(sandbox, "grep -P '^(a+)+\\1$|ok' lines.txt; echo status $?");
+
+        Assert.Null(outcome.StopReason);
+        Assert.Equal("ok\nstatus 2\n", outcome.Stdout.Text);
+        Assert.Contains("grep: a match took longer than 1 s", outcome.Stderr.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -108,9 +121,9 @@ public sealed class HostWorkBoundTests(ShellFixture fixture)
         Assert.Contains("Argument list too long", outcome.Stderr.Text, StringComparison.Ordinal);
     }
 
-    private static async Task<ShellOutcome> TimedShellAsync(Sandbox.SandboxInstance sandbox, string command)
+    private static async Task<ShellOutcome> TimedShellAsync(Sandbox.SandboxInstance sandbox, string command, double timeoutSeconds = TimeoutSeconds)
     {
-        var running = Task.Run(() => sandbox.ShellAsync(command, TimeoutSeconds));
+        var running = Task.Run(() => sandbox.ShellAsync(command, timeoutSeconds));
         await Task.WhenAny(running, Task.Delay(Unbounded));
         Assert.True(running.IsCompleted, $"`{command}` had not answered after {Unbounded.TotalSeconds:0} s.");
         return await running;

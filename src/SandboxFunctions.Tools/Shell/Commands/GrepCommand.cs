@@ -102,6 +102,22 @@ internal static class GrepCommand
         }
 
         search.ShowNames = !options.Has("h") && (options.Has("H") || files.Count > 1 || recursive);
+        try
+        {
+            problems |= await SearchAsync(context, options, search, files).ConfigureAwait(false);
+        }
+        catch (RegexMatchLimitException ex)
+        {
+            return context.Fail(ex.Message, 2);
+        }
+
+        return problems && !(options.Has("q") && search.Selected) ? 2 : search.Selected ? 0 : 1;
+    }
+
+    /// <summary>Searches each file in turn; true when one of them could not be read.</summary>
+    private static async Task<bool> SearchAsync(CommandContext context, CommandOptions options, Search search, List<string> files)
+    {
+        var problems = false;
         foreach (var file in files)
         {
             if (search.Stopped)
@@ -125,7 +141,7 @@ internal static class GrepCommand
             }
         }
 
-        return problems && !(options.Has("q") && search.Selected) ? 2 : search.Selected ? 0 : 1;
+        return problems;
     }
 
     /// <summary>The files under a directory for -r, filtered by --include, --exclude and --exclude-dir.</summary>
@@ -291,51 +307,60 @@ internal static class GrepCommand
             var lastPrinted = -1;
             var afterLeft = 0;
             var summaryOnly = options.Has("c") || options.Has("l") || options.Has("L") || options.Has("q");
-            for (var i = 0; i < lines.Count && (maxCount < 0 || count < maxCount); i++)
+            try
             {
-                var line = lines[i];
-                if (regex.IsMatch(line) == _invert)
+                for (var i = 0; i < lines.Count && (maxCount < 0 || count < maxCount); i++)
                 {
-                    if (afterLeft > 0 && !summaryOnly && !binary)
+                    var line = lines[i];
+                    if (regex.IsMatch(line) == _invert)
                     {
-                        Emit(output, name, i, line, '-', ref lastPrinted);
-                        afterLeft--;
+                        if (afterLeft > 0 && !summaryOnly && !binary)
+                        {
+                            Emit(output, name, i, line, '-', ref lastPrinted);
+                            afterLeft--;
+                        }
+
+                        continue;
                     }
 
-                    continue;
-                }
-
-                count++;
-                Selected = true;
-                if (options.Has("q"))
-                {
-                    Stopped = true;
-                    return;
-                }
-
-                if (summaryOnly || binary)
-                {
-                    continue;
-                }
-
-                for (var j = Math.Max(lastPrinted + 1, i - before); j < i; j++)
-                {
-                    Emit(output, name, j, lines[j], '-', ref lastPrinted);
-                }
-
-                if (options.Has("o"))
-                {
-                    foreach (var match in regex.Matches(line).Where(m => m.Length > 0))
+                    count++;
+                    Selected = true;
+                    if (options.Has("q"))
                     {
-                        Emit(output, name, i, match.Value, ':', ref lastPrinted);
+                        Stopped = true;
+                        return;
                     }
-                }
-                else
-                {
-                    Emit(output, name, i, line, ':', ref lastPrinted);
-                }
 
-                afterLeft = after;
+                    if (summaryOnly || binary)
+                    {
+                        continue;
+                    }
+
+                    for (var j = Math.Max(lastPrinted + 1, i - before); j < i; j++)
+                    {
+                        Emit(output, name, j, lines[j], '-', ref lastPrinted);
+                    }
+
+                    if (options.Has("o"))
+                    {
+                        foreach (var match in regex.Matches(line).Where(m => m.Length > 0))
+                        {
+                            Emit(output, name, i, match.Value, ':', ref lastPrinted);
+                        }
+                    }
+                    else
+                    {
+                        Emit(output, name, i, line, ':', ref lastPrinted);
+                    }
+
+                    afterLeft = after;
+                }
+            }
+            catch (RegexMatchLimitException)
+            {
+                // What was selected before the match that ran too long is printed, as grep prints it before giving up.
+                context.Stdout.Write(output.ToString());
+                throw;
             }
 
             if (options.Has("c"))
