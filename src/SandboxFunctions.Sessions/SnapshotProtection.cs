@@ -105,8 +105,8 @@ public sealed class SnapshotProtection
         var keyIds = header.Slice(Magic.Length + 3 + buildIdLength, 2 * KeyIdLength);
         var length = BinaryPrimitives.ReadInt32LittleEndian(header[^4..]);
         var encrypted = (flags & FlagEncrypted) != 0;
-        var bodyLength = encrypted ? NonceLength + length + TagLength : length;
-        if (length < 0 || envelope.Length != headerLength + bodyLength + MacLength)
+        var bodyLength = envelope.Length - headerLength - MacLength;
+        if (length < 0 || bodyLength != (encrypted ? (long)NonceLength + length + TagLength : length))
         {
             throw new SnapshotIntegrityException("The stored snapshot's size does not match its header.");
         }

@@ -55,7 +55,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
     public async Task<SandboxInstance> RestoreAsync(ReadOnlyMemory<byte> snapshot, SandboxLimits limits, CancellationToken cancellationToken = default)
     {
         var image = await GetBaseImageAsync().ConfigureAwait(false);
-        var content = SnapshotCodec.Read(snapshot.Span, Info, image);
+        var content = SnapshotCodec.Read(snapshot.Span, Info, image, limits);
         var context = await Pool.RunAsync(() => Materialize(image, content, limits), refuseWhenBusy: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new SandboxInstance(this, image, context, limits, content);
     }

@@ -70,7 +70,7 @@ internal static class SnapshotCodec
     }
 
     /// <summary>Checks the header and decompresses the body; throws <see cref="SandboxException"/> for foreign or damaged data.</summary>
-    public static SnapshotContent Read(ReadOnlySpan<byte> data, RuntimeInfo runtime, BaseImage image)
+    public static SnapshotContent Read(ReadOnlySpan<byte> data, RuntimeInfo runtime, BaseImage image, SandboxLimits limits)
     {
         if (data.Length < Magic.Length + 1 || !data.StartsWith(Magic))
         {
@@ -103,9 +103,7 @@ internal static class SnapshotCodec
             }
 
             using var compressed = new ZLibStream(input, CompressionMode.Decompress);
-            using var body = new MemoryStream();
-            compressed.CopyTo(body);
-            return new SnapshotContent(body.ToArray());
+            return new SnapshotContent(Decompress(compressed, MaxBodyBytes(limits)));
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
         {
@@ -132,7 +130,13 @@ internal static class SnapshotCodec
         {
             using var body = new BinaryReader(new MemoryStream(snapshot.Body), Encoding.UTF8);
             var pages = body.ReadUInt32();
-            var globals = new ulong[body.ReadInt32()];
+            var globalCount = body.ReadInt32();
+            if (globalCount != context.Runtime.Module.GlobalCount)
+            {
+                throw new InvalidDataException("The snapshot has a different number of globals than the guest.");
+            }
+
+            var globals = new ulong[globalCount];
             for (var i = 0; i < globals.Length; i++)
             {
                 globals[i] = body.ReadUInt64();
@@ -142,23 +146,29 @@ internal static class SnapshotCodec
             context.Files.Load(body);
             ApplyMemory(context, pages, image);
             var memory = context.Instance.Memory.All();
-            var chunkSize = body.ReadInt32();
+            if (body.ReadInt32() != ChunkSize)
+            {
+                throw new InvalidDataException($"The snapshot's memory is not in chunks of {ChunkSize} bytes.");
+            }
+
             var count = body.ReadInt32();
+            if (count < 0 || count > memory.Length / ChunkSize)
+            {
+                throw new InvalidDataException($"The snapshot claims {count} memory chunks, more than its memory holds.");
+            }
+
             for (var i = 0; i < count; i++)
             {
                 var chunk = body.ReadInt32();
-                var bytes = body.ReadBytes(chunkSize);
-                if (bytes.Length != chunkSize || (long)(chunk + 1) * chunkSize > memory.Length)
+                if (chunk < 0 || (long)(chunk + 1) * ChunkSize > memory.Length)
                 {
                     throw new InvalidDataException("A memory chunk lies outside the snapshot's memory.");
                 }
 
-                bytes.CopyTo(memory[(chunk * chunkSize)..]);
-            }
-
-            if (globals.Length != context.Runtime.Module.GlobalCount)
-            {
-                throw new InvalidDataException("The snapshot has a different number of globals than the guest.");
+                if (body.Read(memory.Slice(chunk * ChunkSize, ChunkSize)) != ChunkSize)
+                {
+                    throw new EndOfStreamException("The snapshot ends inside a memory chunk.");
+                }
             }
 
             context.Instance.SetGlobals(globals);
@@ -168,6 +178,31 @@ internal static class SnapshotCodec
         {
             throw new SandboxException(SandboxErrorKind.SnapshotInvalid, "The snapshot is damaged and cannot be read.", ex);
         }
+    }
+
+    /// <summary>
+    /// The most a body may expand to: what the sandbox's memory and files could hold, with room for limits lowered
+    /// since it was saved. A damaged or hostile snapshot that claims more stops here instead of exhausting the host.
+    /// </summary>
+    private static long MaxBodyBytes(SandboxLimits limits) =>
+        Math.Min(Array.MaxLength, (2 * (limits.MemoryBytes + limits.Files.MaxTotalBytes)) + (64L * 1024 * 1024));
+
+    private static byte[] Decompress(Stream compressed, long maxBytes)
+    {
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = compressed.Read(buffer)) > 0)
+        {
+            if (body.Length + read > maxBytes)
+            {
+                throw new InvalidDataException($"The snapshot expands to more than the {maxBytes / (1024 * 1024)} MiB its sandbox could hold.");
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        return body.ToArray();
     }
 
     private static void ApplyMemory(GuestContext context, uint pages, BaseImage image)

@@ -286,6 +286,11 @@ internal sealed class VirtualFileSystem
 
         _nextInode = reader.ReadUInt64();
         var count = reader.ReadInt32();
+        if (count < 0)
+        {
+            throw new InvalidDataException("The file system section claims a negative number of entries.");
+        }
+
         for (var i = 0; i < count; i++)
         {
             var path = reader.ReadString();
@@ -293,15 +298,20 @@ internal sealed class VirtualFileSystem
             var inode = reader.ReadUInt64();
             var modified = reader.ReadInt64();
             var (parent, name) = SplitExistingParent(path);
+            if (kind == 1 && parent.Children.TryGetValue(name, out var existing) && existing is VfsDirectory { IsSystem: false } userRoot)
+            {
+                userRoot.ModifiedNanoseconds = modified;
+                continue;
+            }
+
+            if (parent.IsSystem)
+            {
+                throw new InvalidDataException($"The file system section puts '{path}' among the runtime's own files.");
+            }
+
             VfsNode node;
             if (kind == 1)
             {
-                if (parent.Children.TryGetValue(name, out var existing) && existing is VfsDirectory { IsSystem: false } userRoot)
-                {
-                    userRoot.ModifiedNanoseconds = modified;
-                    continue;
-                }
-
                 node = new VfsDirectory(inode, isSystem: false);
                 UserNodeCount++;
             }
@@ -309,7 +319,12 @@ internal sealed class VirtualFileSystem
             {
                 var file = new VfsFile(inode);
                 var length = reader.ReadInt64();
-                file.Write(0, reader.ReadBytes(checked((int)length)));
+                if (length < 0 || length > reader.BaseStream.Length - reader.BaseStream.Position)
+                {
+                    throw new InvalidDataException($"The file system section claims {length} bytes for '{path}', more than it holds.");
+                }
+
+                file.Write(0, reader.ReadBytes((int)length));
                 UserBytes += length;
                 UserNodeCount++;
                 node = file;
