@@ -20,26 +20,33 @@ internal sealed class BoundedRegex
     private readonly ShellRun _run;
     private Regex _regex;
 
-    private BoundedRegex(string pattern, RegexOptions options, ShellRun run, Regex regex)
+    /// <summary>True when the current timeout is the command line's deadline rather than <see cref="MatchLimit"/>.</summary>
+    private bool _untilDeadline;
+
+    /// <param name="linear">The pattern on the non-backtracking engine, or null when that engine cannot run it.</param>
+    private BoundedRegex(string pattern, RegexOptions options, ShellRun run, Regex? linear)
     {
         _pattern = pattern;
         _options = options;
         _run = run;
-        _regex = regex;
+        _regex = linear ?? Backtracking();
     }
 
     /// <summary>Compiles <paramref name="pattern"/>; an invalid pattern throws <see cref="ArgumentException"/>.</summary>
     public static BoundedRegex Create(string pattern, RegexOptions options, ShellRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
+        Regex? linear;
         try
         {
-            return new(pattern, options, run, new Regex(pattern, options | RegexOptions.NonBacktracking));
+            linear = new Regex(pattern, options | RegexOptions.NonBacktracking);
         }
         catch (NotSupportedException)
         {
-            return new(pattern, options, run, new Regex(pattern, options, Timeout(run)));
+            linear = null;
         }
+
+        return new(pattern, options, run, linear);
     }
 
     public bool IsMatch(string input) => Bounded(regex => regex.IsMatch(input));
@@ -51,24 +58,30 @@ internal sealed class BoundedRegex
         _run.ThrowIfOutOfTime();
         if (_regex.MatchTimeout != Regex.InfiniteMatchTimeout && _run.Remaining < _regex.MatchTimeout * 0.95)
         {
-            _regex = new Regex(_pattern, _options, Timeout(_run));
+            _regex = Backtracking();
         }
 
         try
         {
             return match(_regex);
         }
-        catch (RegexMatchTimeoutException ex)
+        catch (RegexMatchTimeoutException)
         {
             _run.ThrowIfOutOfTime();
-            throw ex.MatchTimeout < MatchLimit ? ShellStopException.TimedOut(_run.Limits.Timeout) : new RegexMatchLimitException();
+            throw _untilDeadline ? ShellStopException.TimedOut(_run.Limits.Timeout) : new RegexMatchLimitException();
         }
     }
 
-    private static TimeSpan Timeout(ShellRun run)
+    /// <summary>
+    /// A backtracking regex whose timeout is <see cref="MatchLimit"/>, or the deadline when that comes sooner (or
+    /// barely later, so that a match is not cut short just before the command line would have timed out anyway).
+    /// </summary>
+    private Regex Backtracking()
     {
-        var remaining = run.Remaining < MatchLimit ? run.Remaining : MatchLimit;
-        return remaining > ShortestTimeout ? remaining : ShortestTimeout;
+        var remaining = _run.Remaining;
+        _untilDeadline = remaining <= MatchLimit * 1.05;
+        var timeout = _untilDeadline ? remaining : MatchLimit;
+        return new Regex(_pattern, _options, timeout > ShortestTimeout ? timeout : ShortestTimeout);
     }
 }
 
