@@ -181,14 +181,16 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) 
 
         var result = await client.Client.CallToolAsync(
             "execute_command",
-            new Dictionary<string, object?> { ["session_id"] = session, ["command"] = "echo first; python -c 'import sys, time\ntime.sleep(1.5)\nsys.stdout.buffer.write(b\"second \\xc3\")\nsys.stdout.flush()\ntime.sleep(0.3)\nsys.stdout.buffer.write(b\"\\xa9\\n\")'" },
+            new Dictionary<string, object?> { ["session_id"] = session, ["command"] = "echo first; python -c 'import sys, time\ntime.sleep(1.5)\nsys.stdout.buffer.write(b\"second \\xc3\")\nsys.stdout.flush()\ntime.sleep(0.3)\nsys.stdout.buffer.write(b\"\\xa9\\n\")\nsys.stdout.flush()\ntime.sleep(0.3)\nprint(\"third\")'" },
             heard);
         var completedAt = heard.Clock.Elapsed;
 
         Assert.NotEqual(true, result.IsError);
-        // The é arrives split across two writes; it is streamed whole, not as two replacement characters.
-        Assert.Equal("first\nsecond é\n", result.StructuredContent!.Value.GetProperty("stdout").GetString());
-        Assert.Equal("first\nsecond é\n", await heard.TextOnceSettledAsync("first\nsecond é\n".Length));
+        // The é arrives split across two writes; it is streamed whole, not as two replacement characters. The C#
+        // client may drop a notification it handles after the result, so the streamed text is checked up to the
+        // output that came well before the end.
+        Assert.Equal("first\nsecond é\nthird\n", result.StructuredContent!.Value.GetProperty("stdout").GetString());
+        Assert.StartsWith("first\nsecond é\n", await heard.TextOnceSettledAsync("first\nsecond é\n".Length), StringComparison.Ordinal);
         var first = heard.Messages.First(m => m.Text.Contains("first", StringComparison.Ordinal)).At;
         Assert.True(completedAt - first >= TimeSpan.FromSeconds(1), $"The first line arrived only {(completedAt - first).TotalMilliseconds} ms before the result.");
     }
