@@ -9,7 +9,10 @@ namespace SandboxFunctions.Tools;
 [McpServerToolType]
 public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions sessions)
 {
-    [McpServerTool(Name = "list_runtimes", Title = "List runtimes", ReadOnly = true, Idempotent = true, UseStructuredContent = true, OutputSchemaType = typeof(RuntimeList))]
+    /// <summary>The one tool that touches no session.</summary>
+    public const string ListRuntimesName = "list_runtimes";
+
+    [McpServerTool(Name = ListRuntimesName, Title = "List runtimes", ReadOnly = true, Idempotent = true, UseStructuredContent = true, OutputSchemaType = typeof(RuntimeList))]
     [Description("Lists the languages this server runs code in (the values execute_code accepts as `language`), with versions, engines, preinstalled packages, and the limits of each flavor (small, medium, large).")]
     public CallToolResult ListRuntimes()
     {

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
@@ -47,17 +48,40 @@ public static class SandboxToolsBuilderExtensions
             .WithTools<CancellationTools>(ToolJson.Options)
             .WithTools<JobTools>(ToolJson.Options)
             .WithTools<HistoryTools>(ToolJson.Options)
-            .WithListResourcesHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ListAsync(context, cancellationToken))
+            .WithListResourcesHandler(async (context, cancellationToken) =>
+            {
+                await AdoptLegacySessionsAsync(context.User, context.Services!, cancellationToken).ConfigureAwait(false);
+                return await context.Services!.GetRequiredService<WorkspaceResources>().ListAsync(context, cancellationToken).ConfigureAwait(false);
+            })
             .WithListResourceTemplatesHandler(WorkspaceResources.ListTemplatesAsync)
-            .WithReadResourceHandler((context, cancellationToken) => context.Services!.GetRequiredService<WorkspaceResources>().ReadAsync(context, cancellationToken))
+            .WithReadResourceHandler(async (context, cancellationToken) =>
+            {
+                await AdoptLegacySessionsAsync(context.User, context.Services!, cancellationToken).ConfigureAwait(false);
+                return await context.Services!.GetRequiredService<WorkspaceResources>().ReadAsync(context, cancellationToken).ConfigureAwait(false);
+            })
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
             {
                 ToolArguments.Validate(context);
+                if (context.Params?.Name != RuntimeTools.ListRuntimesName)
+                {
+                    await AdoptLegacySessionsAsync(context.User, context.Services!, cancellationToken).ConfigureAwait(false);
+                }
+
                 var result = await CallAsync(next, context, cancellationToken).ConfigureAwait(false);
                 ToolDiagnostics.RecordToolCall(context.Params?.Name ?? string.Empty, result.IsError == true ? ErrorCodeOf(result) : "ok");
                 return result;
             }));
     }
+
+    /// <summary>
+    /// Moves the sessions stored under the caller's legacy owner id (see <see cref="Callers.LegacyOwnerClaimType"/>)
+    /// to its current one before anything looks for them. Only requests that use sessions wait for it, and a storage
+    /// failure here leaves the move for the next request and the error to the call itself.
+    /// </summary>
+    private static Task AdoptLegacySessionsAsync(ClaimsPrincipal? user, IServiceProvider services, CancellationToken cancellationToken) =>
+        user?.FindFirst(Callers.LegacyOwnerClaimType)?.Value is { } legacyOwner
+            ? services.GetRequiredService<OwnerMigration>().EnsureMovedAsync(legacyOwner, Callers.GetOwner(user), cancellationToken)
+            : Task.CompletedTask;
 
     private static async ValueTask<CallToolResult> CallAsync(McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {

@@ -39,11 +39,17 @@ public sealed class StorageRecoveryTests
         await using var azurite = AzuriteProcess.Prepare();
         await using var server = await StartServerAsync(azurite, requireHealthy: false);
         await using var client = await ToolClient.ConnectAsync(server.McpEndpoint, Key);
+        var runtimes = await client.OkAsync("list_runtimes");
+        var beforeSessions = server.Output;
 
         await client.FailsAsync("execute_code", new { code = "1 + 1" }, "STORAGE_UNAVAILABLE");
         await azurite.StartAgainAsync();
         var result = await client.OkAsync("execute_code", new { code = "1 + 1" });
 
+        // Connecting, listing tools and a tool that needs no session never touched storage for the caller's legacy sessions.
+        Assert.Equal(2, runtimes.GetProperty("runtimes").GetArrayLength());
+        Assert.DoesNotContain("legacy owner id", beforeSessions, StringComparison.Ordinal);
+        Assert.Contains("legacy owner id", server.Output, StringComparison.Ordinal);
         Assert.Equal("2", result.GetProperty("result").GetProperty("repr").GetString());
     }
 

@@ -26,10 +26,10 @@ internal sealed record Caller(ClaimsPrincipal? Principal, string? Refusal);
 /// <summary>
 /// Reads the Azure Functions key of a request (the <c>x-functions-key</c> header or the <c>code</c> query
 /// parameter), checks it against the app's own keys when there are any, and turns it into an owner id, so that
-/// sessions created with one key stay invisible to another. The first time it sees a key, it moves the sessions
-/// stored under the key's legacy owner id to the current one.
+/// sessions created with one key stay invisible to another. The key's legacy owner id goes along, for the tools to
+/// move what is stored under it; identifying a caller itself never waits on storage.
 /// </summary>
-internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, OwnerIds ownerIds, OwnerMigration migration)
+internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, OwnerIds ownerIds)
 {
     public const string SchemeName = "FunctionKey";
     public const string KeyHeader = "x-functions-key";
@@ -37,7 +37,7 @@ internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, Owner
 
     private readonly FunctionKeyOptions _options = options.Value;
 
-    public async Task<Caller> IdentifyAsync(HttpRequest request)
+    public Caller Identify(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var presented = ReadPresentedKey(request);
@@ -63,9 +63,7 @@ internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, Owner
             return Allowed("anonymous");
         }
 
-        var owner = ownerIds.FromKey(presented);
-        await migration.EnsureMovedAsync(OwnerIds.LegacyFromKey(presented), owner, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return Allowed(owner);
+        return Allowed(ownerIds.FromKey(presented), OwnerIds.LegacyFromKey(presented));
     }
 
     private static string? ReadPresentedKey(HttpRequest request)
@@ -98,6 +96,10 @@ internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, Owner
         return matched;
     }
 
-    private static Caller Allowed(string owner) =>
-        new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(Callers.OwnerClaimType, owner)], SchemeName)), null);
+    private static Caller Allowed(string owner, string? legacyOwner = null) =>
+        new(new ClaimsPrincipal(new ClaimsIdentity(
+            legacyOwner is null
+                ? [new Claim(Callers.OwnerClaimType, owner)]
+                : [new Claim(Callers.OwnerClaimType, owner), new Claim(Callers.LegacyOwnerClaimType, legacyOwner)],
+            SchemeName)), null);
 }

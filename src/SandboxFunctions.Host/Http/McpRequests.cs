@@ -29,7 +29,7 @@ public sealed class McpRequests
             return;
         }
 
-        var caller = await _callers.IdentifyAsync(context.Request);
+        var caller = _callers.Identify(context.Request);
         if (caller.Principal is not { } principal)
         {
             context.Response.Headers.WWWAuthenticate = CallerIdentity.SchemeName;
