@@ -66,6 +66,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Waiting for the exit also waits until the last of its output has been read.
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
                 throw new InvalidOperationException($"The server exited during startup. Output:\n{Output}");
             }
 

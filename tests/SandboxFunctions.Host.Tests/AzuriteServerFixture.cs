@@ -4,7 +4,8 @@ namespace SandboxFunctions.Host.Tests;
 
 /// <summary>
 /// Azurite plus two server processes sharing it (as two Functions instances would), each accepting two
-/// function keys. Tests that need other settings start their own server against the same Azurite.
+/// function keys, shared by every class of the <see cref="AzuriteServers"/> collection. Tests that need other
+/// settings start their own server against the same Azurite.
 /// </summary>
 public sealed class AzuriteServerFixture : IAsyncLifetime
 {
@@ -36,6 +37,9 @@ public sealed class AzuriteServerFixture : IAsyncLifetime
             ["Auth__FunctionKeys"] = $"{Key},{OtherKey}",
             ["SessionStorage"] = Azurite.ConnectionString,
             ["Snapshots__SigningKey"] = Convert.ToBase64String("signing-key-for-tests-32-bytes!!"u8),
+
+            // Every class of the collection creates sessions with the same keys.
+            ["Sessions__MaxSessionsPerOwner"] = "1000",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -62,4 +66,10 @@ public sealed class AzuriteServerFixture : IAsyncLifetime
             await _azurite.DisposeAsync();
         }
     }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteServers : ICollectionFixture<AzuriteServerFixture>
+{
+    public const string Name = "azurite servers";
 }

@@ -10,7 +10,8 @@ using SandboxFunctions.Tools.Jobs;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>Background jobs end to end: the queue, the workers, the Functions queue trigger, and restarts.</summary>
-public sealed class BackgroundJobTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class BackgroundJobTests(AzuriteServerFixture fixture)
 {
     private const string Key = AzuriteServerFixture.Key;
 

@@ -6,7 +6,8 @@ using SandboxFunctions.Testing;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>Stopping running code and watching its output, across clients and server instances sharing Azurite.</summary>
-public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture)
 {
     private const string Key = AzuriteServerFixture.Key;
 

@@ -8,7 +8,8 @@ using SandboxFunctions.Testing;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>Every error the tools report, reached on purpose: each has its code, a message and suggestions.</summary>
-public sealed class ErrorCodeTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class ErrorCodeTests(AzuriteServerFixture fixture)
 {
     [Fact]
     public async Task Bad_arguments_each_get_their_own_code()

@@ -8,7 +8,8 @@ namespace SandboxFunctions.Host.Tests;
 /// Work a caller makes the server do outside the guest (here a backtracking regular expression) ends at the call's
 /// deadline or when the caller goes away, after which the server's processor time stops growing.
 /// </summary>
-public sealed class HostWorkTests(KeyedServerFixture fixture) : IClassFixture<KeyedServerFixture>
+[Collection(KeyedServers.Name)]
+public sealed class HostWorkTests(KeyedServerFixture fixture)
 {
     private const string Backtracking = "grep -P '^(a+)+\\1$' lines.txt";
 

@@ -4,7 +4,8 @@ using System.Text.Json;
 
 namespace SandboxFunctions.Host.Tests;
 
-public sealed class HttpProtocolTests(KeyedServerFixture fixture) : IClassFixture<KeyedServerFixture>
+[Collection(KeyedServers.Name)]
+public sealed class HttpProtocolTests(KeyedServerFixture fixture)
 {
     private static readonly HttpClient Http = new();
 

@@ -2,7 +2,7 @@ using SandboxFunctions.Testing;
 
 namespace SandboxFunctions.Host.Tests;
 
-/// <summary>One server with two function keys, shared by the tests of a class.</summary>
+/// <summary>One server with two function keys, shared by every class of the <see cref="KeyedServers"/> collection.</summary>
 public sealed class KeyedServerFixture : IAsyncLifetime
 {
     public const string Key = "test-key-alpha-0123456789";
@@ -29,4 +29,10 @@ public sealed class KeyedServerFixture : IAsyncLifetime
             await _server.DisposeAsync();
         }
     }
+}
+
+[CollectionDefinition(Name)]
+public sealed class KeyedServers : ICollectionFixture<KeyedServerFixture>
+{
+    public const string Name = "keyed server";
 }

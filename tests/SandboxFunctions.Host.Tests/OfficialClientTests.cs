@@ -6,7 +6,8 @@ using SandboxFunctions.Testing;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>The official C# and TypeScript MCP clients against the real server over HTTP.</summary>
-public sealed class OfficialClientTests(KeyedServerFixture fixture) : IClassFixture<KeyedServerFixture>
+[Collection(KeyedServers.Name)]
+public sealed class OfficialClientTests(KeyedServerFixture fixture)
 {
     [Theory]
     [InlineData("2025-06-18")]

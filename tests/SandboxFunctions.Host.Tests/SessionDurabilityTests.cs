@@ -3,7 +3,8 @@ using SandboxFunctions.Testing;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>Sessions outlive the server process, with either store.</summary>
-public sealed class SessionDurabilityTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class SessionDurabilityTests(AzuriteServerFixture fixture)
 {
     private const string Key = AzuriteServerFixture.Key;
 

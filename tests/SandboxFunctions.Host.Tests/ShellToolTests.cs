@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>execute_command end to end: the official client, the server process, and session state in Azurite.</summary>
-public sealed class ShellToolTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class ShellToolTests(AzuriteServerFixture fixture)
 {
     [Fact]
     public async Task A_pipeline_over_a_written_file_counts_matching_lines()

@@ -5,7 +5,8 @@ using SandboxFunctions.Testing;
 namespace SandboxFunctions.Host.Tests;
 
 /// <summary>What an agent does with the tools, end to end over HTTP with session state in Azurite.</summary>
-public sealed class ToolScenarioTests(AzuriteServerFixture fixture) : IClassFixture<AzuriteServerFixture>
+[Collection(AzuriteServers.Name)]
+public sealed class ToolScenarioTests(AzuriteServerFixture fixture)
 {
     [Fact]
     public async Task A_python_analysis_keeps_functions_data_and_files_across_calls()
