@@ -160,6 +160,22 @@ public sealed class SnapshotTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_memory_grown_to_2_GiB_is_saved_and_restored()
+    {
+        var limits = SandboxLimits.Default with { MemoryBytes = 2048L * 1024 * 1024 };
+        await using var sandbox = await engine.CreateAsync("python", limits);
+        var filled = await sandbox.RunAsync("blocks = []\nfor size in (64 << 20, 1 << 20, 64 << 10):\n    try:\n        while True: blocks.append(bytes(size))\n    except MemoryError:\n        pass\nkept = len(blocks)\nblocks = None", timeoutSeconds: 120);
+        Assert.Equal(ExecutionStatus.Ok, filled.Status);
+        Assert.Equal(2048L * 1024 * 1024, sandbox.MemoryBytes);
+
+        var snapshot = await sandbox.CaptureSnapshotAsync();
+        await using var restored = await engine.Runtime("python").RestoreAsync(snapshot, limits);
+
+        Assert.Equal(await sandbox.ValueAsync("kept"), await restored.ValueAsync("kept"));
+        Assert.True(int.Parse(await restored.ValueAsync("kept") ?? "0", System.Globalization.CultureInfo.InvariantCulture) > 20);
+    }
+
+    [Fact]
     public async Task A_restore_beyond_the_memory_limit_is_refused_with_both_sizes()
     {
         await using var sandbox = await engine.CreateAsync("python");

@@ -157,7 +157,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
             context.Wasi.Deterministic = true;
             Boot(context);
             context.Instance.GetGlobals(globals);
-            memory = context.Instance.Memory.All().ToArray();
+            memory = Image(context.Instance.Memory);
             monotonic = context.Wasi.MonotonicNanoseconds;
         }
 
@@ -193,7 +193,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
             var globals = new ulong[booted.GlobalCount];
             context.Instance.GetGlobals(globals);
             _booted = booted;
-            return new BaseImage(context.Instance.Memory.All().ToArray(), globals, monotonic, booted, preloaded: true);
+            return new BaseImage(Image(context.Instance.Memory), globals, monotonic, booted, preloaded: true);
         }
         catch (SandboxException)
         {
@@ -204,4 +204,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The booted {Language} module could not be made ({Reason}); new sandboxes copy the base image instead.")]
     private static partial void LogBootedModuleUnavailable(ILogger logger, string language, string reason);
+
+    /// <summary>A copy of a freshly booted guest's memory, which is far smaller than one array may be.</summary>
+    private static byte[] Image(GuestMemory memory) => memory.Range(0, checked((int)memory.Length)).ToArray();
 }

@@ -34,8 +34,16 @@ internal readonly unsafe struct GuestMemory
         return new Span<byte>(_data + address, (int)length);
     }
 
-    /// <summary>The whole memory, for snapshots; only while the guest is not running.</summary>
-    public Span<byte> All() => new(_data, checked((int)_size));
+    /// <summary>The size in bytes, which may be more than one span can hold (a memory of 2 GiB or more).</summary>
+    public ulong Length => _size;
+
+    /// <summary>A range of the memory, for snapshots; only while the guest is not running.</summary>
+    public Span<byte> Range(ulong offset, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + (ulong)length, _size, nameof(offset));
+        return new Span<byte>(_data + offset, length);
+    }
 
     public uint ReadU32(uint address) => BinaryPrimitives.ReadUInt32LittleEndian(Span(address, 4));
 

@@ -24,8 +24,7 @@ internal static class SnapshotCodec
     public static (byte[] Snapshot, SnapshotContent Content) Write(GuestContext context, BaseImage image, RuntimeInfo runtime)
     {
         var memory = context.Instance.Memory;
-        var current = memory.All();
-        var changed = FindChangedChunks(current, image, context.Instance);
+        var changed = FindChangedChunks(memory, image, context.Instance);
         var globals = new ulong[context.Runtime.Module.GlobalCount];
         context.Instance.GetGlobals(globals);
 
@@ -56,7 +55,7 @@ internal static class SnapshotCodec
             foreach (var chunk in changed)
             {
                 body.Write(chunk);
-                body.Write(current.Slice(chunk * ChunkSize, ChunkSize));
+                body.Write(memory.Range((ulong)chunk * ChunkSize, ChunkSize));
             }
         }
 
@@ -145,14 +144,14 @@ internal static class SnapshotCodec
             var monotonic = body.ReadInt64();
             context.Files.Load(body);
             ApplyMemory(context, pages, image);
-            var memory = context.Instance.Memory.All();
+            var memory = context.Instance.Memory;
             if (body.ReadInt32() != ChunkSize)
             {
                 throw new InvalidDataException($"The snapshot's memory is not in chunks of {ChunkSize} bytes.");
             }
 
             var count = body.ReadInt32();
-            if (count < 0 || count > memory.Length / ChunkSize)
+            if (count < 0 || (ulong)count > memory.Length / ChunkSize)
             {
                 throw new InvalidDataException($"The snapshot claims {count} memory chunks, more than its memory holds.");
             }
@@ -160,12 +159,12 @@ internal static class SnapshotCodec
             for (var i = 0; i < count; i++)
             {
                 var chunk = body.ReadInt32();
-                if (chunk < 0 || (long)(chunk + 1) * ChunkSize > memory.Length)
+                if (chunk < 0 || (ulong)(chunk + 1) * ChunkSize > memory.Length)
                 {
                     throw new InvalidDataException("A memory chunk lies outside the snapshot's memory.");
                 }
 
-                if (body.Read(memory.Slice(chunk * ChunkSize, ChunkSize)) != ChunkSize)
+                if (body.Read(memory.Range((ulong)chunk * ChunkSize, ChunkSize)) != ChunkSize)
                 {
                     throw new EndOfStreamException("The snapshot ends inside a memory chunk.");
                 }
@@ -229,7 +228,7 @@ internal static class SnapshotCodec
         // module already holds the image.
         if (!image.Preloaded)
         {
-            image.Memory.CopyTo(instance.Memory.All());
+            image.Memory.CopyTo(instance.Memory.Range(0, image.Memory.Length));
         }
     }
 
@@ -238,11 +237,11 @@ internal static class SnapshotCodec
     /// guest never wrote still is the image (or zero beyond it), so only written pages are compared, and the
     /// others are never touched.
     /// </summary>
-    private static List<int> FindChangedChunks(ReadOnlySpan<byte> current, BaseImage image, GuestInstance instance)
+    private static List<int> FindChangedChunks(GuestMemory current, BaseImage image, GuestInstance instance)
     {
         var changed = new List<int>();
         var baseMemory = image.Memory.AsSpan();
-        var chunks = current.Length / ChunkSize;
+        var chunks = checked((int)(current.Length / ChunkSize));
         var written = new bool[chunks];
         var known = image.Preloaded && instance.TryFindWrittenChunks(ChunkSize, written);
         for (var chunk = 0; chunk < chunks; chunk++)
@@ -252,10 +251,10 @@ internal static class SnapshotCodec
                 continue;
             }
 
-            var offset = chunk * ChunkSize;
-            var now = current.Slice(offset, ChunkSize);
+            var offset = (long)chunk * ChunkSize;
+            var now = current.Range((ulong)offset, ChunkSize);
             var unchanged = offset + ChunkSize <= baseMemory.Length
-                ? now.SequenceEqual(baseMemory.Slice(offset, ChunkSize))
+                ? now.SequenceEqual(baseMemory.Slice((int)offset, ChunkSize))
                 : !now.ContainsAnyExcept((byte)0);
             if (!unchanged)
             {
