@@ -8,6 +8,7 @@ IScenario[] scenarios =
     new NewSessionScenario(),
     new SnapshotScenario(),
     new LimitsScenario(),
+    new ShellLimitsScenario(),
     new StorageScenario(),
     new ConcurrencyScenario(),
 ];
