@@ -23,6 +23,18 @@ internal sealed class CommandContext(string name, IReadOnlyList<string> argument
 
     public CancellationToken CancellationToken => Shell.Run.CancellationToken;
 
+    /// <summary>
+    /// For loops over input the caller sized (up to what a pipe may carry): every few thousand steps, ends the
+    /// command when the command line is out of time or its caller went away.
+    /// </summary>
+    public void CheckStep(long step)
+    {
+        if ((step & 4095) == 0)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
     /// <summary>Reports a problem as <c>name: message</c> on stderr and returns the status to exit with.</summary>
     public int Fail(string message, int status = 1)
     {

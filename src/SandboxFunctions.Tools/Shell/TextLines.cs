@@ -26,7 +26,8 @@ internal static class TextLines
 
     public static List<string> Split(ReadOnlyMemory<byte> data) => Split(Decode(data));
 
-    public static void Write(ShellOutput output, IEnumerable<string> lines)
+    /// <summary>Writes lines to the command's stdout in pieces, checking between them that the command line may go on.</summary>
+    public static void Write(CommandContext context, IEnumerable<string> lines)
     {
         var text = new StringBuilder();
         foreach (var line in lines)
@@ -34,11 +35,12 @@ internal static class TextLines
             text.Append(line).Append('\n');
             if (text.Length > 64 * 1024)
             {
-                output.Write(text.ToString());
+                context.CancellationToken.ThrowIfCancellationRequested();
+                context.Stdout.Write(text.ToString());
                 text.Clear();
             }
         }
 
-        output.Write(text.ToString());
+        context.Stdout.Write(text.ToString());
     }
 }

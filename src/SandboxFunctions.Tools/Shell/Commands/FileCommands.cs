@@ -37,6 +37,7 @@ internal static class FileCommands
             var previousBlank = false;
             for (var i = 0; i < lines.Count; i++)
             {
+                context.CheckStep(i);
                 var blank = lines[i].Length == 0;
                 if (options.Has("s") && blank && previousBlank)
                 {

@@ -44,7 +44,7 @@ internal static class ShellBuiltins
 
         if (i == arguments.Count)
         {
-            TextLines.Write(context.Stdout, state.Environment.Select(v => $"{v.Key}={v.Value}"));
+            TextLines.Write(context, state.Environment.Select(v => $"{v.Key}={v.Value}"));
             return 0;
         }
 
@@ -57,7 +57,7 @@ internal static class ShellBuiltins
         var environment = context.Shell.Environment;
         if (context.Arguments.Count == 0)
         {
-            TextLines.Write(context.Stdout, environment.Select(v => $"{v.Key}={v.Value}"));
+            TextLines.Write(context, environment.Select(v => $"{v.Key}={v.Value}"));
             return Task.FromResult(0);
         }
 
@@ -82,7 +82,7 @@ internal static class ShellBuiltins
         var names = context.Arguments.Where(a => a != "-p").ToList();
         if (names.Count == 0)
         {
-            TextLines.Write(context.Stdout, context.Shell.Environment.Select(v => $"export {v.Key}='{v.Value.Replace("'", "'\\''", StringComparison.Ordinal)}'"));
+            TextLines.Write(context, context.Shell.Environment.Select(v => $"export {v.Key}='{v.Value.Replace("'", "'\\''", StringComparison.Ordinal)}'"));
             return Task.FromResult(0);
         }
 

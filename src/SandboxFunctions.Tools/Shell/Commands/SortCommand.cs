@@ -99,7 +99,7 @@ internal static partial class SortCommand
             return 0;
         }
 
-        TextLines.Write(context.Stdout, sorted);
+        TextLines.Write(context, sorted);
         return 0;
     }
 

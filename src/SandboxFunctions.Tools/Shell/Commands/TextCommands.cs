@@ -217,8 +217,10 @@ internal static partial class TextCommands
         var input = TextLines.Decode(context.Stdin);
         var output = new StringBuilder(input.Length);
         char? last = null;
-        foreach (var original in input)
+        for (var i = 0; i < input.Length; i++)
         {
+            context.CheckStep(i);
+            var original = input[i];
             if (delete && Matches(original))
             {
                 continue;
@@ -278,8 +280,10 @@ internal static partial class TextCommands
         }
 
         var groups = new List<(string Line, List<string> All)>();
+        var step = 0L;
         foreach (var line in TextLines.Split(data))
         {
+            context.CheckStep(++step);
             if (groups.Count > 0 && comparer.Equals(Key(groups[^1].Line), Key(line)))
             {
                 groups[^1].All.Add(line);
@@ -320,7 +324,7 @@ internal static partial class TextCommands
         }
         else
         {
-            TextLines.Write(context.Stdout, lines);
+            TextLines.Write(context, lines);
         }
 
         return 0;
@@ -420,8 +424,10 @@ internal static partial class TextCommands
                 continue;
             }
 
+            var step = 0L;
             foreach (var line in TextLines.Split(data))
             {
+                context.CheckStep(++step);
                 if (transform(line) is { } result)
                 {
                     output.Add(result);
@@ -429,7 +435,7 @@ internal static partial class TextCommands
             }
         }
 
-        TextLines.Write(context.Stdout, output);
+        TextLines.Write(context, output);
         return status;
     }
 
