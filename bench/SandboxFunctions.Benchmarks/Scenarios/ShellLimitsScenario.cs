@@ -20,6 +20,7 @@ internal sealed class ShellLimitsScenario : IScenario
     [
         new("sort of 1.5 M lines, three times", "sort -g n.txt | sort -n | sort -h | head -1", 2),
         new("grep -P that backtracks", "grep -P '^(a+)+\\1$' lines.txt", 1),
+        new("tr and cut over 45 MB, twice each", "tr a-z A-Z < big.txt | cut -d, -f2 | tr A-Z a-z | cut -c1-3 | wc -l", 1),
         new("python busy loop (guest, for comparison)", "python -c 'while True: pass'", 2),
         new($"glob {Backtracker[..12]}…", $"ls {Backtracker}", 2),
         new("grep -E '(a+)+$'", "grep -cE '(a+)+$' long.txt", 2),
@@ -69,6 +70,7 @@ internal sealed class ShellLimitsScenario : IScenario
     {
         await sandbox.Workspace.WriteAsync(new string('a', 60), Encoding.UTF8.GetBytes("x"));
         await sandbox.Workspace.WriteAsync("lines.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(new string('a', 40) + "b\n", 50))));
+        await sandbox.Workspace.WriteAsync("big.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("alpha,beta,gamma,delta " + new string('x', 40) + "\n", 700_000))));
         await sandbox.Workspace.WriteAsync("long.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(new string('a', 5000) + "b\n", 200))));
         var prepared = await new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, TimeSpan.FromSeconds(60))).RunAsync(ShellParser.Parse(
             "python -c 'import random\nr = random.Random(7)\nwith open(\"n.txt\", \"w\") as f:\n  for _ in range(1500000): f.write(f\"{r.random() * 1e9}\\n\")'"));

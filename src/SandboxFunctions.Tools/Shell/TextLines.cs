@@ -26,6 +26,22 @@ internal static class TextLines
 
     public static List<string> Split(ReadOnlyMemory<byte> data) => Split(Decode(data));
 
+    /// <summary>
+    /// The lines of UTF-8 text one at a time, as <see cref="Split(ReadOnlyMemory{byte})"/> would give them, each decoded
+    /// when it is reached, so that work over a large input can stop between any two lines.
+    /// </summary>
+    public static IEnumerable<string> Enumerate(ReadOnlyMemory<byte> data)
+    {
+        var start = 0;
+        while (start < data.Length)
+        {
+            var end = data.Span[start..].IndexOf((byte)'\n');
+            var length = end < 0 ? data.Length - start : end;
+            yield return Encoding.UTF8.GetString(data.Span.Slice(start, length));
+            start += length + 1;
+        }
+    }
+
     /// <summary>Writes lines to the command's stdout in pieces, checking between them that the command line may go on.</summary>
     public static void Write(CommandContext context, IEnumerable<string> lines)
     {

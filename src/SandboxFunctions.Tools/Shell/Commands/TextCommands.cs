@@ -214,34 +214,44 @@ internal static partial class TextCommands
         var squeezeSet = new HashSet<char>(operands.Count == 2 ? set2 : set1);
         bool Squeezed(char c) => operands.Count == 2 || !complement ? squeezeSet.Contains(c) : !squeezeSet.Contains(c);
 
-        var input = TextLines.Decode(context.Stdin);
-        var output = new StringBuilder(input.Length);
+        // The input is decoded and translated a piece at a time, so that a large one can stop between pieces.
+        const int PieceBytes = 64 * 1024;
+        var decoder = Encoding.UTF8.GetDecoder();
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(PieceBytes)];
+        var output = new StringBuilder(chars.Length);
+        var input = context.Stdin;
         char? last = null;
-        for (var i = 0; i < input.Length; i++)
+        for (var offset = 0; offset < input.Length || offset == 0; offset += PieceBytes)
         {
-            context.CheckStep(i);
-            var original = input[i];
-            if (delete && Matches(original))
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var piece = input.Span[offset..Math.Min(offset + PieceBytes, input.Length)];
+            var count = decoder.GetChars(piece, chars, flush: offset + PieceBytes >= input.Length);
+            foreach (var original in chars.AsSpan(0, count))
             {
-                continue;
+                if (delete && Matches(original))
+                {
+                    continue;
+                }
+
+                var c = original;
+                if (translate && Matches(original))
+                {
+                    c = complement ? set2[^1] : map[original];
+                }
+
+                if (squeeze && last == c && Squeezed(c))
+                {
+                    continue;
+                }
+
+                output.Append(c);
+                last = c;
             }
 
-            var c = original;
-            if (translate && Matches(original))
-            {
-                c = complement ? set2[^1] : map[original];
-            }
-
-            if (squeeze && last == c && Squeezed(c))
-            {
-                continue;
-            }
-
-            output.Append(c);
-            last = c;
+            context.Stdout.Write(output.ToString());
+            output.Clear();
         }
 
-        context.Stdout.Write(output.ToString());
         return 0;
     }
 
@@ -281,7 +291,7 @@ internal static partial class TextCommands
 
         var groups = new List<(string Line, List<string> All)>();
         var step = 0L;
-        foreach (var line in TextLines.Split(data))
+        foreach (var line in TextLines.Enumerate(data))
         {
             context.CheckStep(++step);
             if (groups.Count > 0 && comparer.Equals(Key(groups[^1].Line), Key(line)))
@@ -425,7 +435,7 @@ internal static partial class TextCommands
             }
 
             var step = 0L;
-            foreach (var line in TextLines.Split(data))
+            foreach (var line in TextLines.Enumerate(data))
             {
                 context.CheckStep(++step);
                 if (transform(line) is { } result)
