@@ -11,6 +11,7 @@ IScenario[] scenarios =
     new ShellLimitsScenario(),
     new StorageScenario(),
     new ConcurrencyScenario(),
+    new EndToEndScenario(),
 ];
 
 BenchmarkSettings settings;

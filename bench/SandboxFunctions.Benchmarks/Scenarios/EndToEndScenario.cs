@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using SandboxFunctions.Benchmarks.Measurement;
+using SandboxFunctions.Benchmarks.Reporting;
+using SandboxFunctions.Testing;
+
+namespace SandboxFunctions.Benchmarks.Scenarios;
+
+/// <summary>
+/// What an agent feels: the real server in its own process, driven over MCP on loopback by the official C# client,
+/// with the embedded file store and with the storage emulator. Warm calls in an existing session, a new session to
+/// its first result, a file write, a read-only call, throughput of eight clients each on its own session, and the
+/// time from process start to the first answer.
+/// </summary>
+internal sealed class EndToEndScenario : IScenario
+{
+    private const int Clients = 8;
+    private static readonly TimeSpan ThroughputWindow = TimeSpan.FromSeconds(10);
+
+    public string Name => "end-to-end";
+
+    public string Description => "MCP calls against the real server over loopback: warm calls, new sessions, writes, throughput, start-up";
+
+    public async Task<ReportSection> RunAsync(ScenarioContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var section = new SectionBuilder(Name, "End to end: MCP calls to the real server over loopback");
+        ScenarioContext.Progress("starting the storage emulator");
+        await using var azurite = await AzuriteProcess.StartAsync();
+        foreach (var (store, settings) in new[]
+        {
+            ("file store", new Dictionary<string, string?>()),
+            ("storage emulator", new Dictionary<string, string?> { ["SessionStorage"] = azurite.ConnectionString }),
+        })
+        {
+            ScenarioContext.Progress($"measuring with the {store}");
+            await MeasureAsync(context, section, store, settings);
+        }
+
+        return section
+            .Note("Each latency is one tools/call round trip as the client sees it; p95 rows are the 95th percentile of the same samples.")
+            .Note($"Throughput: {Clients} clients, each calling execute_code (x += 1) in its own Python session for {ThroughputWindow.TotalSeconds:0} s.")
+            .Build();
+    }
+
+    private static async Task MeasureAsync(ScenarioContext context, SectionBuilder section, string store, Dictionary<string, string?> settings)
+    {
+        settings["Sessions__MaxSessionsPerOwner"] = "100000";
+        var started = Stopwatch.GetTimestamp();
+        await using var server = await ServerProcess.StartAsync(settings);
+        var toHealth = Rounds.MillisecondsSince(started);
+        await using var client = await ConnectAsync(server);
+        var first = await TimeAsync(client, "execute_code", new { code = "1 + 1" });
+        var toFirstResult = Rounds.MillisecondsSince(started);
+
+        var python = await SessionAsync(client, "python", "x = 0");
+        var javascript = await SessionAsync(client, "javascript", "var x = 0");
+        var steps = new (string Name, string Tool, Func<object> Arguments)[]
+        {
+            ("execute_code, warm Python session (x += 1)", "execute_code", () => new { session_id = python, code = "x += 1" }),
+            ("execute_code, warm JavaScript session (x += 1)", "execute_code", () => new { session_id = javascript, code = "x += 1" }),
+            ("execute_code, new Python session to first result", "execute_code", () => new { code = "1 + 1" }),
+            ("write_file, 1 KiB", "write_file", () => new { session_id = python, path = "note.txt", content = new string('n', 1024) }),
+            ("get_session (reads only)", "get_session", () => new { session_id = python }),
+        };
+
+        var samples = new Samples();
+        await Rounds.RunAsync(context.Warmup, context.Rounds(40), steps, async (step, record) =>
+        {
+            var elapsed = await TimeAsync(client, step.Tool, step.Arguments());
+            if (record)
+            {
+                samples.Add(step.Name, elapsed);
+            }
+        });
+
+        var group = section.Group(store);
+        foreach (var step in steps)
+        {
+            group.Add(step.Name, Unit.Milliseconds, samples[step.Name])
+                .Add($"{step.Name}, p95", Unit.Milliseconds, samples[step.Name].Percentile(95));
+        }
+
+        var (calls, errors) = await ThroughputAsync(server);
+        group.Add($"calls per second, {Clients} clients on their own sessions", Unit.PerSecond, calls / ThroughputWindow.TotalSeconds)
+            .Add("errors during the throughput run", Unit.PerSecond, errors / ThroughputWindow.TotalSeconds)
+            .Add("process start to /health", Unit.Milliseconds, toHealth)
+            .Add("process start to first Python result", Unit.Milliseconds, toFirstResult)
+            .Add("first execute_code after start", Unit.Milliseconds, first);
+    }
+
+    private static async Task<(int Calls, int Errors)> ThroughputAsync(ServerProcess server)
+    {
+        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => ConnectAsync(server)));
+        try
+        {
+            var sessions = await Task.WhenAll(clients.Select(c => SessionAsync(c, "python", "x = 0")));
+            var calls = 0;
+            var errors = 0;
+            var window = Stopwatch.StartNew();
+            await Task.WhenAll(clients.Select(async (client, i) =>
+            {
+                while (window.Elapsed < ThroughputWindow)
+                {
+                    var result = await client.CallToolAsync("execute_code", Arguments(new { session_id = sessions[i], code = "x += 1" }));
+                    Interlocked.Increment(ref result.IsError == true ? ref errors : ref calls);
+                }
+            }));
+            return (calls, errors);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    private static Task<McpClient> ConnectAsync(ServerProcess server) =>
+        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = server.McpEndpoint,
+            TransportMode = HttpTransportMode.StreamableHttp,
+        }));
+
+    private static async Task<string> SessionAsync(McpClient client, string language, string code)
+    {
+        var result = await client.CallToolAsync("execute_code", Arguments(new { language, code }));
+        return result.IsError == true || result.StructuredContent is not { } content
+            ? throw new InvalidOperationException($"Creating a {language} session failed: {JsonSerializer.Serialize(result.Content)}")
+            : content.GetProperty("session_id").GetString()!;
+    }
+
+    private static async Task<double> TimeAsync(McpClient client, string tool, object arguments)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await client.CallToolAsync(tool, Arguments(arguments));
+        var elapsed = Rounds.MillisecondsSince(started);
+        return result.IsError == true
+            ? throw new InvalidOperationException($"{tool} failed: {string.Join("\n", result.Content.OfType<TextContentBlock>().Select(t => t.Text))}")
+            : elapsed;
+    }
+
+    private static Dictionary<string, object?> Arguments(object arguments) =>
+        JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
+}
