@@ -35,6 +35,17 @@ internal sealed class CommandContext(string name, IReadOnlyList<string> argument
         }
     }
 
+    /// <summary>The lines of an input one at a time, checking every few thousand of them that the command line may go on.</summary>
+    public IEnumerable<string> LinesOf(ReadOnlyMemory<byte> data)
+    {
+        var step = 0L;
+        foreach (var line in TextLines.Enumerate(data))
+        {
+            CheckStep(++step);
+            yield return line;
+        }
+    }
+
     /// <summary>Reports a problem as <c>name: message</c> on stderr and returns the status to exit with.</summary>
     public int Fail(string message, int status = 1)
     {

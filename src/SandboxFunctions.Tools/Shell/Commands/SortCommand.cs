@@ -57,7 +57,7 @@ internal static partial class SortCommand
             return status;
         }
 
-        var comparer = new LineComparer(keys.Count == 0 ? [new SortKey(1, 1, null, 0, global)] : keys, separator?[0], options.Has("s") || options.Has("u"), global.Reverse, context.CancellationToken);
+        var comparer = new LineComparer(keys.Count == 0 ? [new SortKey(1, 1, null, 0, global)] : keys, separator?[0], options.Has("s") || options.Has("u"), global.Reverse, context);
         if (options.Has("c"))
         {
             for (var i = 1; i < lines.Count; i++)
@@ -243,16 +243,13 @@ internal static partial class SortCommand
     }
 
     /// <summary>Orders lines by their keys, checking every few thousand comparisons whether the command line may go on.</summary>
-    private sealed class LineComparer(IReadOnlyList<SortKey> keys, char? separator, bool stable, bool reverse, CancellationToken cancellationToken) : IComparer<string>
+    private sealed class LineComparer(IReadOnlyList<SortKey> keys, char? separator, bool stable, bool reverse, CommandContext context) : IComparer<string>
     {
-        private int _comparisons;
+        private long _comparisons;
 
         public int Compare(string? x, string? y)
         {
-            if (++_comparisons % 4096 == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            context.CheckStep(++_comparisons);
 
             var a = x ?? string.Empty;
             var b = y ?? string.Empty;

@@ -290,10 +290,8 @@ internal static partial class TextCommands
         }
 
         var groups = new List<(string Line, List<string> All)>();
-        var step = 0L;
-        foreach (var line in TextLines.Enumerate(data))
+        foreach (var line in context.LinesOf(data))
         {
-            context.CheckStep(++step);
             if (groups.Count > 0 && comparer.Equals(Key(groups[^1].Line), Key(line)))
             {
                 groups[^1].All.Add(line);
@@ -434,10 +432,8 @@ internal static partial class TextCommands
                 continue;
             }
 
-            var step = 0L;
-            foreach (var line in TextLines.Enumerate(data))
+            foreach (var line in context.LinesOf(data))
             {
-                context.CheckStep(++step);
                 if (transform(line) is { } result)
                 {
                     output.Add(result);
