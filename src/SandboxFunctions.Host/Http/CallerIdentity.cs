@@ -37,11 +37,14 @@ internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, Owner
 
     private readonly FunctionKeyOptions _options = options.Value;
 
+    // Comparing hashes makes every comparison the same length whatever the keys' lengths.
+    private readonly byte[][] _keyHashes = [.. options.Value.Keys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))];
+
     public Caller Identify(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var presented = ReadPresentedKey(request);
-        if (_options.Keys.Count > 0)
+        if (_keyHashes.Length > 0)
         {
             if (presented is null)
             {
@@ -78,18 +81,15 @@ internal sealed class CallerIdentity(IOptions<FunctionKeyOptions> options, Owner
         return string.IsNullOrEmpty(query) ? null : query;
     }
 
-    // Hashing first makes every comparison the same length, and checking every key keeps the time
-    // independent of which key (if any) matched.
+    // Checking every key keeps the time independent of which key (if any) matched.
     private bool MatchesConfiguredKey(string presented)
     {
         Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> keyHash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedHash);
 
         var matched = false;
-        foreach (var key in _options.Keys)
+        foreach (var keyHash in _keyHashes)
         {
-            SHA256.HashData(Encoding.UTF8.GetBytes(key), keyHash);
             matched |= CryptographicOperations.FixedTimeEquals(presentedHash, keyHash);
         }
 
