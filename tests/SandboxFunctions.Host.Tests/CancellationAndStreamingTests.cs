@@ -81,12 +81,7 @@ public sealed class CancellationAndStreamingTests(AzuriteServerFixture fixture)
         }, requestId), Key);
         using var response = await http.SendAsync(call, HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
-        string? line;
-        while ((line = await events.ReadLineAsync()) is not null && !line.Contains("notifications/progress", StringComparison.Ordinal))
-        {
-        }
-
-        Assert.NotNull(line);
+        await McpHttp.ReadUntilProgressAsync(events);
         using var cancel = McpHttp.Post(fixture.SecondServer.McpEndpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":" + requestId + ",\"reason\":\"test\"}}", Key);
         using var accepted = await http.SendAsync(cancel);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);

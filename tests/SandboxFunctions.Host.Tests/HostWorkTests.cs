@@ -45,12 +45,7 @@ public sealed class HostWorkTests(KeyedServerFixture fixture)
         using (var response = await http.SendAsync(call, HttpCompletionOption.ResponseHeadersRead))
         using (var events = new StreamReader(await response.Content.ReadAsStreamAsync()))
         {
-            string? line;
-            while ((line = await events.ReadLineAsync()) is not null && !line.Contains("notifications/progress", StringComparison.Ordinal))
-            {
-            }
-
-            Assert.NotNull(line);
+            await McpHttp.ReadUntilProgressAsync(events);
         }
 
         await WaitUntilIdleAsync(fixture.Server.ProcessId);

@@ -36,6 +36,20 @@ internal static class McpHttp
             ["params"] = parameters is null ? new JsonObject() : JsonSerializer.SerializeToNode(parameters),
         }.ToJsonString();
 
+    /// <summary>
+    /// Reads an event stream until its first progress notification, from when on the call is known to be running;
+    /// fails the test when the stream ends first.
+    /// </summary>
+    public static async Task ReadUntilProgressAsync(StreamReader events)
+    {
+        string? line;
+        while ((line = await events.ReadLineAsync()) is not null && !line.Contains("notifications/progress", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.True(line is not null, "The event stream ended before any progress notification.");
+    }
+
     /// <summary>Reads a JSON-RPC message from a JSON or event-stream response.</summary>
     public static async Task<JsonElement> ReadMessageAsync(HttpResponseMessage response)
     {
