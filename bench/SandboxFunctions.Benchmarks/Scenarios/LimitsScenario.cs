@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SandboxFunctions.Benchmarks.Measurement;
 using SandboxFunctions.Benchmarks.Reporting;
 using SandboxFunctions.Sandbox;
@@ -42,28 +41,18 @@ internal sealed class LimitsScenario : IScenario
                 sandboxes[item] = sandbox;
             }
 
-            var samples = new Samples();
-            var statuses = new Dictionary<Case, HashSet<string>>();
-            await Rounds.RunAsync(Math.Min(context.Warmup, 1), context.Rounds(5), Cases, async (item, record) =>
-            {
-                var started = Stopwatch.GetTimestamp();
-                var result = await sandboxes[item].ExecuteAsync(new ExecutionRequest(item.Code) { Timeout = Timeout });
-                var answered = Rounds.MillisecondsSince(started);
-                if (record)
+            var answers = new TimeoutAnswers();
+            await Rounds.RunAsync(Math.Min(context.Warmup, 1), context.Rounds(5), Cases, (item, record) =>
+                answers.TimeAsync(item.ToString(), Timeout, record, async () =>
                 {
-                    samples.Add($"{item}/answered", answered);
-                    samples.Add($"{item}/over", answered / Timeout.TotalMilliseconds);
-                    (statuses.TryGetValue(item, out var seen) ? seen : statuses[item] = []).Add(
-                        $"{result.Status}{(result.StateRolledBack ? ", rolled back" : string.Empty)}");
-                }
-            });
+                    var result = await sandboxes[item].ExecuteAsync(new ExecutionRequest(item.Code) { Timeout = Timeout });
+                    return $"{result.Status}{(result.StateRolledBack ? ", rolled back" : string.Empty)}";
+                }));
 
             var section = new SectionBuilder(Name, $"Limits: answers to calls that run past a {Timeout.TotalSeconds:0} s timeout");
             foreach (var item in Cases)
             {
-                section.Group($"{item.Language}: {item.Label} ({string.Join("; ", statuses[item])})")
-                    .Add("answered after", Unit.Milliseconds, samples[$"{item}/answered"])
-                    .Add("answer time / timeout", Unit.Ratio, samples[$"{item}/over"]);
+                answers.AddTo(section, item.ToString(), $"{item.Language}: {item.Label}");
             }
 
             return section

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using SandboxFunctions.Benchmarks.Measurement;
 using SandboxFunctions.Benchmarks.Reporting;
@@ -36,28 +35,21 @@ internal sealed class ShellLimitsScenario : IScenario
         await using var sandbox = await context.Runtime("python").CreateAsync(SandboxLimits.Default);
         await PrepareAsync(sandbox);
 
-        var samples = new Samples();
-        var statuses = new Dictionary<Case, HashSet<string>>();
-        await Rounds.RunAsync(Math.Min(context.Warmup, 1), context.Rounds(5), Cases, async (item, record) =>
+        var answers = new TimeoutAnswers();
+        await Rounds.RunAsync(Math.Min(context.Warmup, 1), context.Rounds(5), Cases, (item, record) =>
         {
             var timeout = TimeSpan.FromSeconds(item.TimeoutSeconds);
-            var started = Stopwatch.GetTimestamp();
-            var outcome = await new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout)).RunAsync(ShellParser.Parse(item.Command));
-            var answered = Rounds.MillisecondsSince(started);
-            if (record)
+            return answers.TimeAsync(item.Label, timeout, record, async () =>
             {
-                samples.Add($"{item}/answered", answered);
-                samples.Add($"{item}/over", answered / timeout.TotalMilliseconds);
-                (statuses.TryGetValue(item, out var seen) ? seen : statuses[item] = []).Add(outcome.StopReason?.ToString() ?? $"exit {outcome.ExitCode}");
-            }
+                var outcome = await new ShellInterpreter(sandbox, ShellLimits.For(sandbox.Limits, timeout)).RunAsync(ShellParser.Parse(item.Command));
+                return outcome.StopReason?.ToString() ?? $"exit {outcome.ExitCode}";
+            });
         });
 
         var section = new SectionBuilder(Name, "Shell limits: answers to command lines whose work the shell does itself");
         foreach (var item in Cases)
         {
-            section.Group($"{item.Label}, {item.TimeoutSeconds:0} s timeout ({string.Join("; ", statuses[item])})")
-                .Add("answered after", Unit.Milliseconds, samples[$"{item}/answered"])
-                .Add("answer time / timeout", Unit.Ratio, samples[$"{item}/over"]);
+            answers.AddTo(section, item.Label, $"{item.Label}, {item.TimeoutSeconds:0} s timeout");
         }
 
         return section
