@@ -18,10 +18,11 @@ public sealed class SandboxInstance : IAsyncDisposable
     private readonly BaseImage _image;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private GuestContext _context;
-    private SnapshotContent? _checkpoint;
+    /// <summary>The last snapshot taken or restored, compressed: a rollback is rare, and decompressing it is cheap.</summary>
+    private ReadOnlyMemory<byte>? _checkpoint;
     private bool _disposed;
 
-    internal SandboxInstance(GuestRuntime runtime, BaseImage image, GuestContext context, SandboxLimits limits, SnapshotContent? checkpoint)
+    internal SandboxInstance(GuestRuntime runtime, BaseImage image, GuestContext context, SandboxLimits limits, ReadOnlyMemory<byte>? checkpoint)
     {
         _runtime = runtime;
         _image = image;
@@ -72,7 +73,8 @@ public sealed class SandboxInstance : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            (var snapshot, _checkpoint) = SnapshotCodec.Write(_context, _image, Runtime);
+            var snapshot = SnapshotCodec.Write(_context, _image, Runtime);
+            _checkpoint = snapshot;
             return snapshot;
         }
         finally
@@ -257,7 +259,8 @@ public sealed class SandboxInstance : IAsyncDisposable
 
     private async Task RollBackAsync(GuestContext failed)
     {
-        _context = await _runtime.Pool.RunAsync(() => _runtime.Materialize(_image, _checkpoint, Limits)).ConfigureAwait(false);
+        var checkpoint = _checkpoint is { } saved ? SnapshotCodec.Read(saved.Span, Runtime, _image, Limits) : null;
+        _context = await _runtime.Pool.RunAsync(() => _runtime.Materialize(_image, checkpoint, Limits)).ConfigureAwait(false);
         failed.Dispose();
     }
 

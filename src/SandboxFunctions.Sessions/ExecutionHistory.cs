@@ -9,15 +9,20 @@ namespace SandboxFunctions.Sessions;
 /// A session's recent executions and jobs, newest first: one partition per session, so listing is one query
 /// and deleting a session deletes its history with it.
 /// </summary>
-public sealed class ExecutionHistory
+public sealed partial class ExecutionHistory
 {
     public const string TableName = "history";
 
     /// <summary>Entries kept per session; older ones are dropped as new ones arrive.</summary>
     public const int MaxEntriesPerSession = 100;
 
+    /// <summary>One write in this many also removes its session's entries beyond the maximum.</summary>
+    private const int TrimInterval = 16;
+
     private readonly IEntityTable _history;
     private readonly StorageResources _resources;
+    private readonly ILogger _logger;
+    private long _recorded;
 
     public ExecutionHistory(IStorageProvider storage, ILogger<ExecutionHistory>? logger = null)
         : this(storage, (ILogger?)logger)
@@ -28,12 +33,14 @@ public sealed class ExecutionHistory
     {
         ArgumentNullException.ThrowIfNull(storage);
         _history = storage.GetTable(TableName);
-        _resources = new StorageResources(logger ?? NullLogger.Instance, ($"table '{TableName}'", _history.CreateIfNotExistsAsync));
+        _logger = logger ?? NullLogger.Instance;
+        _resources = new StorageResources(_logger, ($"table '{TableName}'", _history.CreateIfNotExistsAsync));
     }
 
     public async Task RecordAsync(string owner, string sessionId, HistoryEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        using var activity = SessionDiagnostics.StartStep("history.record");
         await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
 
         // Reverse ticks sort the newest entry first in key order.
@@ -53,13 +60,29 @@ public sealed class ExecutionHistory
             },
         }, cancellationToken).ConfigureAwait(false);
 
-        var index = 0;
-        await foreach (var old in _history.QueryAsync(EntityFilter.Equal("PartitionKey", Partition(owner, sessionId)), cancellationToken).ConfigureAwait(false))
+        // Listing never shows more than the maximum, so the older entries can go later, off the caller's path.
+        if (Interlocked.Increment(ref _recorded) % TrimInterval == 0)
         {
-            if (++index > MaxEntriesPerSession)
+            _ = Task.Run(() => TrimAsync(Partition(owner, sessionId)), CancellationToken.None);
+        }
+    }
+
+    private async Task TrimAsync(string partition)
+    {
+        try
+        {
+            var index = 0;
+            await foreach (var old in _history.QueryAsync(EntityFilter.Equal("PartitionKey", partition), CancellationToken.None).ConfigureAwait(false))
             {
-                await _history.DeleteAsync(old.PartitionKey, old.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                if (++index > MaxEntriesPerSession)
+                {
+                    await _history.DeleteAsync(old.PartitionKey, old.RowKey, ETag.All, CancellationToken.None).ConfigureAwait(false);
+                }
             }
+        }
+        catch (StorageException ex)
+        {
+            LogTrimFailed(_logger, ex.Message);
         }
     }
 
@@ -80,7 +103,7 @@ public sealed class ExecutionHistory
                 entity.GetString("JobId")));
         }
 
-        return [.. entries.OrderByDescending(e => e.At).Take(limit)];
+        return [.. entries.OrderByDescending(e => e.At).Take(Math.Min(limit, MaxEntriesPerSession))];
     }
 
     public async Task DeleteForSessionAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
@@ -111,7 +134,10 @@ public sealed class ExecutionHistory
         return head.Length <= chars ? head : head[..chars] + "…";
     }
 
-    private static string Partition(string owner, string sessionId) => $"{owner}-{SessionKeys.RowKey(sessionId)}";
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove old history entries: {Reason}")]
+    private static partial void LogTrimFailed(ILogger logger, string reason);
+
+    internal static string Partition(string owner, string sessionId) => $"{owner}-{SessionKeys.RowKey(sessionId)}";
 }
 
 /// <summary>One past execution or job of a session.</summary>

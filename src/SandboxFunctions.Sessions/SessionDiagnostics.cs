@@ -32,6 +32,9 @@ public static class SessionDiagnostics
         return activity;
     }
 
+    /// <summary>A span around a storage step that is not a snapshot transfer, e.g. reading a record or writing history.</summary>
+    internal static Activity? StartStep(string name) => Source.StartActivity(name);
+
     internal static void RecordTransfer(Activity? activity, string operation, TimeSpan duration, long bytes)
     {
         activity?.SetTag("sandbox.session.snapshot.size", bytes);

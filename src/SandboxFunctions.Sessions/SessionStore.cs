@@ -59,6 +59,7 @@ public sealed class SessionStore
     /// <summary>The session, or null when it does not exist for this owner or has expired.</summary>
     public async Task<SessionRecord?> GetAsync(string owner, string sessionId, CancellationToken cancellationToken = default)
     {
+        using var activity = SessionDiagnostics.StartStep("session.read");
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var entity = await _records.GetAsync(owner, SessionKeys.RowKey(sessionId), cancellationToken).ConfigureAwait(false);
         var record = entity is null ? null : ToRecord(entity);
@@ -327,7 +328,9 @@ public sealed class SessionStore
 
         if (current.SnapshotBlob is { } previous)
         {
-            await DeleteBlobQuietlyAsync(previous).ConfigureAwait(false);
+            // Nothing references the previous snapshot any more, so the caller need not wait for it to go; a
+            // deletion that fails or never runs leaves an orphan for the reaper.
+            _ = Task.Run(() => DeleteBlobQuietlyAsync(previous), CancellationToken.None);
         }
 
         SessionDiagnostics.RecordTransfer(activity, "save", Stopwatch.GetElapsedTime(started), envelope.Length);

@@ -43,6 +43,7 @@ public sealed class SignalStore
     /// </summary>
     public async Task<string?> GetLastRequestAsync(string owner, string key, CancellationToken cancellationToken = default)
     {
+        using var activity = SessionDiagnostics.StartStep("signals.read");
         await _resources.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var signal = await _signals.GetAsync(owner, key, cancellationToken).ConfigureAwait(false);
         return signal?.GetString("RequestId");

@@ -37,8 +37,10 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
         var owner = Callers.GetOwner(context.User);
         var sessionId = session_id ?? (await sessions.CreateAsync(owner, language ?? "python", null, flavor, null, cancellationToken).ConfigureAwait(false)).Id;
         var timeout = TimeSpan.Zero;
+        var recording = Task.CompletedTask;
 
         await using var stream = OutputStreamer.For(context);
+        var baseline = executions.ReadBaselineAsync(owner, sessionId, context.JsonRpcRequest?.Id.ToString(), cancellationToken);
         var outcome = await sessions.UseAsync(owner, sessionId, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
@@ -52,7 +54,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
 
             ExecutionResult result;
             using (var activity = diagnostics.StartExecution(ExecutionKind.Execution, current.Id, current.Language, current.Flavor, code))
-            await using (var running = await executions.StartAsync(owner, current.Id, context.JsonRpcRequest?.Id.ToString(), cancellationToken).ConfigureAwait(false))
+            await using (var running = executions.Start(await baseline.ConfigureAwait(false), cancellationToken))
             {
                 try
                 {
@@ -66,6 +68,8 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
                 ToolDiagnostics.RecordExecution(activity, ExecutionKind.Execution, current.Language, current.Flavor, ExecutionReports.StatusOf(result.Status), result.Duration, result.MemoryBytes);
             }
 
+            // History goes to storage while the state is saved; neither needs the other.
+            recording = Task.Run(() => history.RecordAsync(owner, current.Id, ExecutionKind.Execution, current.Language, ExecutionReports.StatusOf(result.Status), result.Duration, code, result.Stdout + result.Stderr), CancellationToken.None);
             if (result.Status == ExecutionStatus.Cancelled)
             {
                 // A cancelled call leaves no trace: the session keeps the state its last completed call saved.
@@ -87,7 +91,7 @@ public sealed class ExecutionTools(SandboxSessions sessions, RunningExecutions e
 
         var (execution, changedFiles, keptOutput) = outcome.Value;
         var info = ExecutionReports.Describe(outcome.Record, execution, changedFiles, keptOutput, outcome.SaveError);
-        await history.RecordAsync(owner, outcome.Record.Id, ExecutionKind.Execution, outcome.Record.Language, info.Status!, execution.Duration, code, execution.Stdout + execution.Stderr).ConfigureAwait(false);
+        await recording.ConfigureAwait(false);
         var links = WorkspaceResources.LinksTo(outcome.Record.Id, changedFiles);
         var summary = ExecutionReports.Summarize(info);
         return info.Error is null ? ToolResults.Success(info, summary, links) : ToolResults.Failure(info, summary, links);

@@ -345,6 +345,7 @@ public sealed partial class SandboxSessions(
         IReadOnlyList<SessionFile> files;
         try
         {
+            using var activity = ToolDiagnostics.StartStep("session.capture");
             snapshot = await sandbox.CaptureSnapshotAsync(CancellationToken.None).ConfigureAwait(false);
             files = await ListFilesAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
         }

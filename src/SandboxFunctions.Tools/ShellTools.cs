@@ -64,8 +64,10 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
 
         var owner = Callers.GetOwner(context.User);
         var timeout = TimeSpan.Zero;
+        var recording = Task.CompletedTask;
 
         await using var stream = OutputStreamer.For(context);
+        var baseline = executions.ReadBaselineAsync(owner, session_id, context.JsonRpcRequest?.Id.ToString(), cancellationToken);
         var outcome = await sessions.UseAsync(owner, session_id, async (current, sandbox) =>
         {
             var changes = await WorkspaceChanges.StartAsync(sandbox).ConfigureAwait(false);
@@ -75,12 +77,13 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
             };
             ShellOutcome result;
             using (var activity = diagnostics.StartExecution(ExecutionKind.Command, current.Id, current.Language, current.Flavor, command))
-            await using (var running = await executions.StartAsync(owner, current.Id, context.JsonRpcRequest?.Id.ToString(), cancellationToken).ConfigureAwait(false))
+            await using (var running = executions.Start(await baseline.ConfigureAwait(false), cancellationToken))
             {
                 result = await shell.RunAsync(script, running.Token).ConfigureAwait(false);
                 ToolDiagnostics.RecordExecution(activity, ExecutionKind.Command, current.Language, current.Flavor, StatusOf(result), result.Duration, sandbox.MemoryBytes);
             }
 
+            recording = Task.Run(() => history.RecordAsync(owner, current.Id, ExecutionKind.Command, current.Language, StatusOf(result), result.Duration, command, result.Stdout.Text + result.Stderr.Text), CancellationToken.None);
             if (result.StopReason == ShellStopReason.Cancelled)
             {
                 // As with execute_code, a cancelled call leaves the session at the state its last completed call saved.
@@ -95,7 +98,7 @@ public sealed class ShellTools(SandboxSessions sessions, RunningExecutions execu
         }, cancellationToken, admit: current => timeout = sessions.TimeoutFor(current, timeout_seconds)).ConfigureAwait(false);
 
         var (shellOutcome, changedFiles) = outcome.Value;
-        await history.RecordAsync(owner, outcome.Record.Id, ExecutionKind.Command, outcome.Record.Language, StatusOf(shellOutcome), shellOutcome.Duration, command, shellOutcome.Stdout.Text + shellOutcome.Stderr.Text).ConfigureAwait(false);
+        await recording.ConfigureAwait(false);
         var info = new CommandResultInfo
         {
             SessionId = outcome.Record.Id,

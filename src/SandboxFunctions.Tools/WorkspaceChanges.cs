@@ -1,4 +1,5 @@
 using SandboxFunctions.Sandbox;
+using SandboxFunctions.Tools.Diagnostics;
 
 namespace SandboxFunctions.Tools;
 
@@ -15,11 +16,17 @@ internal sealed class WorkspaceChanges
     }
 
     public static async Task<WorkspaceChanges> StartAsync(SandboxInstance sandbox) =>
-        new(sandbox, await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false));
+        new(sandbox, await ScanAsync(sandbox).ConfigureAwait(false));
 
     public async Task<IReadOnlyList<WorkspaceEntry>> ListChangedAsync()
     {
-        var after = await _sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        var after = await ScanAsync(_sandbox).ConfigureAwait(false);
         return [.. after.Where(f => !f.IsDirectory && !_before.Contains(f))];
+    }
+
+    private static async Task<IReadOnlyList<WorkspaceEntry>> ScanAsync(SandboxInstance sandbox)
+    {
+        using var activity = ToolDiagnostics.StartStep("workspace.scan");
+        return await sandbox.Workspace.ListAsync(recursive: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
+using K4os.Compression.LZ4;
 using SandboxFunctions.Sandbox.Execution;
 
 namespace SandboxFunctions.Sandbox.Tests;
@@ -25,6 +28,13 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
         "file in a runtime folder",
         "body cut short",
         "bit flipped in the compressed body",
+        "block larger than a block",
+        "block longer than the snapshot",
+        "block that decodes to another length",
+        "negative block length",
+        "block that fails its checksum",
+        "data after the last block",
+        "no end of blocks",
     };
 
     [Theory]
@@ -54,6 +64,39 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
         Assert.True(bomb.Length < 16 * 1024 * 1024, "The compressed body should be small beside what it expands to.");
     }
 
+    [Fact]
+    public async Task A_snapshot_in_the_zlib_format_of_earlier_builds_still_restores()
+    {
+        var current = await CaptureAsync();
+        var image = await ((GuestRuntime)engine.Runtime("python")).GetBaseImageAsync();
+
+        // Format 1 holds each chunk as it is; format 2 holds it XORed with the base image.
+        var body = ReadBody(current);
+        var chunks = BodyLayout.Read(body).ChunkSizeOffset + 8;
+        for (var position = chunks; position < body.Length; position += 4 + 4096)
+        {
+            var offset = BitConverter.ToInt32(body, position) * 4096L;
+            for (var i = 0; i < 4096 && offset + i < image.Memory.Length; i++)
+            {
+                body[position + 4 + i] ^= image.Memory[offset + i];
+            }
+        }
+
+        var headerLength = HeaderLength(current);
+        using var output = new MemoryStream();
+        output.Write(current, 0, headerLength);
+        output.GetBuffer()[Magic.Length] = 1;
+        using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            compressed.Write(body);
+        }
+
+        await using var restored = await engine.Runtime("python").RestoreAsync(output.ToArray(), SandboxLimits.Default);
+
+        Assert.Equal("'kept'", await restored.ValueAsync("state"));
+        Assert.Equal("'hello'", await restored.ValueAsync("open('/workspace/notes.txt').read()"));
+    }
+
     private async Task<byte[]> CaptureAsync()
     {
         await using var sandbox = await engine.CreateAsync("python");
@@ -65,8 +108,37 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
     {
         "body cut short" => Rewrite(snapshot, body => body[..(body.Length - 100)]),
         "bit flipped in the compressed body" => FlipInCompressedBody(snapshot),
+        "block larger than a block" => EditFirstBlockHeader(snapshot, raw: BlockSize + 1),
+        "block longer than the snapshot" => EditFirstBlockHeader(snapshot, compressed: int.MaxValue),
+        "block that decodes to another length" => EditFirstBlockHeader(snapshot, raw: BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(HeaderLength(snapshot))) - 1),
+        "negative block length" => EditFirstBlockHeader(snapshot, raw: -1),
+        "block that fails its checksum" => EditFirstBlockHeader(snapshot, hash: 42),
+        "data after the last block" => [.. snapshot, 1, 2, 3],
+        "no end of blocks" => snapshot[..^sizeof(int)],
         _ => Rewrite(snapshot, body => Edit(body, damage)),
     };
+
+    private static byte[] EditFirstBlockHeader(byte[] snapshot, int? raw = null, int? compressed = null, ulong? hash = null)
+    {
+        var edited = (byte[])snapshot.Clone();
+        var block = edited.AsSpan(HeaderLength(snapshot));
+        if (raw is { } rawLength)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(block, rawLength);
+        }
+
+        if (compressed is { } compressedLength)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(block[sizeof(int)..], compressedLength);
+        }
+
+        if (hash is { } value)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(block[(2 * sizeof(int))..], value);
+        }
+
+        return edited;
+    }
 
     private static byte[] Edit(byte[] body, string damage)
     {
@@ -114,18 +186,39 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
     private static byte[] Rewrite(byte[] snapshot, Func<byte[], byte[]> change)
     {
         var headerLength = HeaderLength(snapshot);
-        using var input = new ZLibStream(new MemoryStream(snapshot, headerLength, snapshot.Length - headerLength), CompressionMode.Decompress);
-        using var body = new MemoryStream();
-        input.CopyTo(body);
-
+        var body = change(ReadBody(snapshot));
         using var output = new MemoryStream();
         output.Write(snapshot, 0, headerLength);
-        using (var compressed = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        for (var offset = 0; offset < body.Length; offset += BlockSize)
         {
-            compressed.Write(change(body.ToArray()));
+            var raw = body.AsSpan(offset, Math.Min(BlockSize, body.Length - offset));
+            var compressed = new byte[LZ4Codec.MaximumOutputSize(raw.Length)];
+            var length = LZ4Codec.Encode(raw, compressed);
+            output.Write(BitConverter.GetBytes(raw.Length));
+            output.Write(BitConverter.GetBytes(length));
+            output.Write(BitConverter.GetBytes(XxHash3.HashToUInt64(raw)));
+            output.Write(compressed, 0, length);
         }
 
+        output.Write(BitConverter.GetBytes(0));
         return output.ToArray();
+    }
+
+    /// <summary>The body of a snapshot in the current format: LZ4 blocks, each after its raw and compressed length and hash.</summary>
+    private static byte[] ReadBody(byte[] snapshot)
+    {
+        using var body = new MemoryStream();
+        var position = HeaderLength(snapshot);
+        while (BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(position)) is var raw and > 0)
+        {
+            var compressed = BinaryPrimitives.ReadInt32LittleEndian(snapshot.AsSpan(position + sizeof(int)));
+            var block = new byte[raw];
+            Assert.Equal(raw, LZ4Codec.Decode(snapshot.AsSpan(position + BlockHeaderSize, compressed), block));
+            body.Write(block);
+            position += BlockHeaderSize + compressed;
+        }
+
+        return body.ToArray();
     }
 
     private static byte[] FlipInCompressedBody(byte[] snapshot)
@@ -135,6 +228,11 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
         flipped[headerLength + ((snapshot.Length - headerLength) / 2)] ^= 0x10;
         return flipped;
     }
+
+    private const int BlockSize = 1024 * 1024;
+    private const int BlockHeaderSize = 16;
+
+    private static ReadOnlySpan<byte> Magic => "SFSNAP"u8;
 
     /// <summary>The magic, the format version and three length-prefixed strings: language, build id, base image.</summary>
     private static int HeaderLength(byte[] snapshot)

@@ -9,6 +9,7 @@ internal enum Unit
     Bytes,
     PerSecond,
     Cores,
+    Count,
 }
 
 /// <summary>One measurement: the order statistics of its samples, or a single value when <see cref="Count"/> is 1.</summary>

@@ -125,6 +125,7 @@ internal static class ReportWriter
         Unit.Ratio => value.ToString("0.00", CultureInfo.InvariantCulture) + "x",
         Unit.PerSecond => $"{Significant(value)} /s",
         Unit.Cores => value.ToString("0.00", CultureInfo.InvariantCulture) + " cores",
+        Unit.Count => value.ToString("0.#", CultureInfo.InvariantCulture),
         Unit.Bytes => value switch
         {
             < 1024 => $"{value.ToString("0", CultureInfo.InvariantCulture)} B",

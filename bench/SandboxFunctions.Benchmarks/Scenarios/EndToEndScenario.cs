@@ -89,6 +89,77 @@ internal sealed class EndToEndScenario : IScenario
             .Add("process start to /health", Unit.Milliseconds, toHealth)
             .Add("process start to first Python result", Unit.Milliseconds, toFirstResult)
             .Add("first execute_code after start", Unit.Milliseconds, first);
+        await BreakdownAsync(context, section.Group($"{store}: steps of a call, from the server's spans"), settings);
+    }
+
+    /// <summary>
+    /// The same calls against a second server that exports its spans: the time of each step of a warm call, and the
+    /// storage round trips of each kind of call. Exporting costs a little, so the latencies above come from a server without it.
+    /// </summary>
+    private static async Task BreakdownAsync(ScenarioContext context, SectionBuilder group, Dictionary<string, string?> settings)
+    {
+        await using var receiver = SpanReceiver.Start();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string?>(settings.Concat(receiver.ServerSettings)));
+        await using var client = await ConnectAsync(server);
+        var python = await SessionAsync(client, "python", "x = 0");
+        var calls = new (string Name, string Tool, Func<object> Arguments)[]
+        {
+            ("warm Python execute_code", "execute_code", () => new { session_id = python, code = "x += 1" }),
+            ("write_file", "write_file", () => new { session_id = python, path = "note.txt", content = new string('n', 1024) }),
+            ("get_session", "get_session", () => new { session_id = python }),
+            ("new Python session", "execute_code", () => new { code = "1 + 1" }),
+        };
+
+        var windows = new List<(string Name, DateTimeOffset From, DateTimeOffset To)>();
+        foreach (var call in calls)
+        {
+            for (var i = 0; i < context.Warmup; i++)
+            {
+                await TimeAsync(client, call.Tool, call.Arguments());
+            }
+
+            var from = DateTimeOffset.UtcNow;
+            for (var i = 0; i < context.Rounds(40); i++)
+            {
+                await TimeAsync(client, call.Tool, call.Arguments());
+            }
+
+            windows.Add((call.Name, from, DateTimeOffset.UtcNow));
+        }
+
+        await receiver.SettleAsync();
+        foreach (var (name, from, to) in windows)
+        {
+            var breakdown = StageBreakdown.Of(receiver.Spans, from, to);
+            if (breakdown.RoundTrips() is { } trips)
+            {
+                group.Add($"{name}: storage round trips (HTTP calls)", Unit.Count, trips);
+            }
+
+            if (name != calls[0].Name)
+            {
+                continue;
+            }
+
+            if (breakdown.Total() is { } total)
+            {
+                group.Add($"{name}: server time, request start to end", Unit.Milliseconds, total);
+            }
+
+            foreach (var step in StageBreakdown.Steps)
+            {
+                if (breakdown.Step(step) is { } time)
+                {
+                    var stepTrips = breakdown.RoundTripsIn(step);
+                    group.Add(stepTrips is { Median: > 0 } ? $"{name}: {step} ({stepTrips.Median:0.#} round trips)" : $"{name}: {step}", Unit.Milliseconds, time);
+                }
+            }
+
+            if (breakdown.OutsideSteps() is { } outside)
+            {
+                group.Add($"{name}: outside every step (HTTP, MCP, arguments, results)", Unit.Milliseconds, outside);
+            }
+        }
     }
 
     private static async Task<(int Calls, int Errors)> ThroughputAsync(ServerProcess server)

@@ -22,8 +22,11 @@ public static class TelemetryExtensions
     public const string ApplicationInsightsAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
     public const string MetricIntervalSetting = "OTEL_METRIC_EXPORT_INTERVAL";
 
-    /// <summary>Sources and meters of this app, of the MCP SDK, and of ASP.NET Core's request handling.</summary>
-    private static readonly string[] Sources = [ToolDiagnostics.Name, SessionDiagnostics.Name, "Experimental.ModelContextProtocol", "Microsoft.AspNetCore"];
+    /// <summary>
+    /// Sources and meters of this app, of the MCP SDK, and of ASP.NET Core's request handling; outgoing HTTP shows each
+    /// call to session storage as a dependency of the request that made it.
+    /// </summary>
+    private static readonly string[] Sources = [ToolDiagnostics.Name, SessionDiagnostics.Name, "Experimental.ModelContextProtocol", "Microsoft.AspNetCore", "System.Net.Http"];
     private static readonly string[] Meters = [ToolDiagnostics.Name, SessionDiagnostics.Name, "Experimental.ModelContextProtocol", "Microsoft.AspNetCore.Hosting"];
 
     /// <param name="builder">The app being composed.</param>

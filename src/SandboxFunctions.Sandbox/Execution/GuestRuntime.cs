@@ -57,7 +57,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
         var image = await GetBaseImageAsync().ConfigureAwait(false);
         var content = SnapshotCodec.Read(snapshot.Span, Info, image, limits);
         var context = await Pool.RunAsync(() => Materialize(image, content, limits), refuseWhenBusy: true).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new SandboxInstance(this, image, context, limits, content);
+        return new SandboxInstance(this, image, context, limits, snapshot);
     }
 
     /// <summary>Boots the interpreter now instead of on first use.</summary>

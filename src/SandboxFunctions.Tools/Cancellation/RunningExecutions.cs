@@ -16,26 +16,29 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
     private readonly ConcurrentDictionary<RunningExecution, byte> _running = new();
 
     /// <summary>
-    /// Registers an execution of <paramref name="sessionId"/>, started by the MCP request <paramref name="requestId"/> if any.
-    /// Its token is cancelled by the caller's token, a local cancel, or a cancel found in storage.
+    /// Reads which cancels of <paramref name="sessionId"/> and of the MCP request <paramref name="requestId"/> (if any) were
+    /// already requested: those concern earlier work, and only later ones cancel the execution this prepares. A call
+    /// starts this before it loads its session, so the reads overlap that work instead of delaying the execution.
     /// </summary>
-    public async Task<RunningExecution> StartAsync(string owner, string sessionId, string? requestId, CancellationToken cancellationToken)
+    public async Task<CancelBaseline> ReadBaselineAsync(string owner, string sessionId, string? requestId, CancellationToken cancellationToken)
     {
-        // What was requested before this execution began concerns earlier work; only changes count.
         List<SignalWatch> watches = [new(SignalStore.SessionKey(sessionId))];
         if (requestId is not null)
         {
             watches.Add(new(SignalStore.RequestKey(requestId)));
         }
 
-        foreach (var watch in watches)
-        {
-            await watch.CheckAsync(signals, logger, owner, cancellationToken).ConfigureAwait(false);
-        }
+        await Task.WhenAll(watches.Select(watch => watch.CheckAsync(signals, logger, owner, cancellationToken))).ConfigureAwait(false);
+        return new CancelBaseline(owner, sessionId, requestId, watches);
+    }
 
-        var execution = new RunningExecution(this, owner, sessionId, requestId, cancellationToken);
+    /// <summary>Registers an execution. Its token is cancelled by the caller's token, a local cancel, or a cancel found in storage.</summary>
+    public RunningExecution Start(CancelBaseline baseline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        var execution = new RunningExecution(this, baseline.Owner, baseline.SessionId, baseline.RequestId, cancellationToken);
         _running.TryAdd(execution, 0);
-        execution.Polling = PollAsync(execution, watches);
+        execution.Polling = PollAsync(execution, baseline.Watches);
         return execution;
     }
 
@@ -95,8 +98,28 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
         }
     }
 
+    /// <summary>The cancels already requested when an execution was about to start.</summary>
+    public sealed class CancelBaseline
+    {
+        internal CancelBaseline(string owner, string sessionId, string? requestId, IReadOnlyList<SignalWatch> watches)
+        {
+            Owner = owner;
+            SessionId = sessionId;
+            RequestId = requestId;
+            Watches = watches;
+        }
+
+        internal string Owner { get; }
+
+        internal string SessionId { get; }
+
+        internal string? RequestId { get; }
+
+        internal IReadOnlyList<SignalWatch> Watches { get; }
+    }
+
     /// <summary>The last cancel request under one key, as first seen; a different one later means "cancel".</summary>
-    private sealed class SignalWatch(string key)
+    internal sealed class SignalWatch(string key)
     {
         private bool _known;
         private string? _baseline;
