@@ -37,6 +37,19 @@ internal sealed partial class StatelessMcpHandler(
     private static readonly string[] MethodsRemovedInPerRequestRevisions =
         ["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"];
 
+    /// <summary>
+    /// Built once: building runs every configuration of the options, tool registration with its schemas included,
+    /// which costs milliseconds; the server only reads them, so every request's server shares one instance.
+    /// </summary>
+    private readonly Lazy<McpServerOptions> _serverOptions = new(() =>
+    {
+        var options = serverOptionsFactory.Create(Options.DefaultName);
+
+        // The request's own service scope serves the tools.
+        options.ScopeRequests = false;
+        return options;
+    });
+
     private enum ResponseFormat
     {
         Json,
@@ -148,9 +161,7 @@ internal sealed partial class StatelessMcpHandler(
 
     private async Task ServeAsync(HttpContext context, JsonRpcMessage message, ResponseFormat format, bool perRequestRevision)
     {
-        var serverOptions = serverOptionsFactory.Create(Options.DefaultName);
-        serverOptions.ScopeRequests = false;
-
+        var serverOptions = _serverOptions.Value;
         var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
         using var serverLifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var server = McpServer.Create(transport, serverOptions, loggerFactory, context.RequestServices);

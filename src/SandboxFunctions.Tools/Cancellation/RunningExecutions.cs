@@ -28,7 +28,8 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
             watches.Add(new(SignalStore.RequestKey(requestId)));
         }
 
-        await Task.WhenAll(watches.Select(watch => watch.CheckAsync(signals, logger, owner, cancellationToken))).ConfigureAwait(false);
+        // Each read runs on its own, so that neither waits for the other nor holds up the caller's next step.
+        await Task.WhenAll(watches.Select(watch => Task.Run(() => watch.CheckAsync(signals, logger, owner, cancellationToken), CancellationToken.None))).ConfigureAwait(false);
         return new CancelBaseline(owner, sessionId, requestId, watches);
     }
 
