@@ -81,6 +81,9 @@ param jobMaxTimeoutSeconds int = 3600
 @description('When the reaper function deletes expired sessions and unreferenced snapshots (Sessions__ReapSchedule), as a six-field CRON expression: second minute hour day month weekday.')
 param reapSchedule string = '0 */5 * * * *'
 
+@description('Read-only data volumes sessions find under /data/<name>, each a blob container of the storage account, e.g. [{ name: \'catalog\', container: \'catalog\' }]. Optional per volume: prefix (only blobs under it show), flavors (comma-separated; default every flavor), maxBytesPerCall. Each container is created when missing, and the app\'s identity is given Storage Blob Data Reader on it.')
+param dataVolumes array = []
+
 @description('Flavor overrides as \'<flavor>__<setting>\': value, e.g. { \'large__MemoryMiB\': 3072 }; each becomes Flavors__<flavor>__<setting>. A new flavor name needs all six settings.')
 param flavorOverrides object = {}
 
@@ -133,6 +136,8 @@ var previousKeysSecretName = 'snapshot-previous-keys'
 var roles = {
   // Leases, host keys and the deployment package of the Functions host (AzureWebJobsStorage), plus snapshots and job inputs.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // Reading the data volumes' containers.
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   // Session records, jobs, cancel signals and history.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   // The jobs queue, read by the queue trigger and written by the app; the host also needs it for its own queues.
@@ -222,6 +227,14 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for name in blobContainerNames: {
   parent: blobService
   name: name
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource dataVolumeContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for volume in dataVolumes: {
+  parent: blobService
+  name: volume.container
   properties: {
     publicAccess: 'None'
   }
@@ -320,6 +333,16 @@ resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource dataVolumeReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (volume, i) in dataVolumes: {
+  name: guid(storage.id, identity.id, volume.container, roles.storageBlobDataReader)
+  scope: dataVolumeContainers[i]
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
 resource tableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roles.storageTableDataContributor)
   scope: storage
@@ -414,7 +437,14 @@ var limitSettings = [
 var concurrencySettings = maxConcurrentExecutions > 0 ? [{ name: 'Sandbox__MaxConcurrentExecutions', value: string(maxConcurrentExecutions) }] : []
 var flavorSettings = map(items(flavorOverrides), flavor => { name: 'Flavors__${flavor.key}', value: string(flavor.value) })
 
-var appSettings = concat(hostStorageSettings, telemetrySettings, storageSettings, signingSettings, encryptionSettings, previousKeySettings, limitSettings, concurrencySettings, flavorSettings)
+var dataVolumeSettings = flatten(map(dataVolumes, volume => concat(
+  [{ name: 'Volumes__${volume.name}__Container', value: volume.container }],
+  empty(volume.?prefix ?? '') ? [] : [{ name: 'Volumes__${volume.name}__Prefix', value: volume.prefix }],
+  empty(volume.?flavors ?? '') ? [] : [{ name: 'Volumes__${volume.name}__Flavors', value: volume.flavors }],
+  volume.?maxBytesPerCall == null ? [] : [{ name: 'Volumes__${volume.name}__MaxBytesPerCall', value: string(volume.maxBytesPerCall) }]
+)))
+
+var appSettings = concat(hostStorageSettings, telemetrySettings, storageSettings, signingSettings, encryptionSettings, previousKeySettings, limitSettings, concurrencySettings, flavorSettings, dataVolumeSettings)
 
 // mcp and health are HTTP-triggered, and Flex Consumption scales all HTTP functions as the one 'http' group.
 var alwaysReady = alwaysReadyInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyInstances }] : []

@@ -86,7 +86,7 @@ internal static class BenchmarkRunner
         var milliseconds = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var info in catalog.Runtimes)
         {
-            var runtime = catalog.TryGet(info.Language, out var found) ? (GuestRuntime)found : throw new InvalidOperationException($"No {info.Language} runtime.");
+            var runtime = await catalog.GetLoadedAsync(info.Language);
             var started = Stopwatch.GetTimestamp();
             await runtime.WarmUpAsync();
             milliseconds[info.Language] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;

@@ -4,6 +4,7 @@ using SandboxFunctions.Host.Http;
 using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Data;
 using SandboxFunctions.Tools.Packages;
 using SandboxFunctions.Tools.Jobs;
 
@@ -60,6 +61,10 @@ public static class HostingExtensions
     {
         services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
         services.AddOptions<WarmCacheOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
+        services.AddOptions<DataCacheOptions>().BindConfiguration(SandboxOptions.SectionName).ValidateOnStart();
+        services.AddOptions<DataVolumeOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(DataVolumeOptions.SectionName).Bind(options.Volumes))
+            .ValidateOnStart();
         services.AddOptions<SessionStorageOptions>().BindConfiguration("Storage").ValidateOnStart();
         services.AddOptions<SessionStoreOptions>().BindConfiguration(SessionStoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<SnapshotProtectionOptions>().BindConfiguration(SnapshotProtectionOptions.SectionName).ValidateOnStart();

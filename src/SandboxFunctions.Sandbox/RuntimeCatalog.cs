@@ -1,21 +1,34 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SandboxFunctions.Sandbox.Data;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sandbox.Interop;
 using SandboxFunctions.Sandbox.Runtimes;
 
 namespace SandboxFunctions.Sandbox;
 
-/// <summary>The guest runtimes this process can run, found in the runtimes folder and keyed by language.</summary>
+/// <summary>
+/// The guest runtimes this process can run, found in the runtimes folder and keyed by language. What a runtime is
+/// comes from its manifest at once; its module and files load in the background from the moment the catalog
+/// exists, so that a starting server answers while they load, and the first sandbox waits only for what is left.
+/// </summary>
 public sealed partial class RuntimeCatalog : IDisposable
 {
-    private readonly Dictionary<string, IGuestRuntime> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, DeferredRuntime> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
     private readonly GuestThreadPool _pool;
     private readonly WasmEngine _engine;
 
     public RuntimeCatalog(IOptions<SandboxOptions> options, TimeProvider time, ILogger<RuntimeCatalog> logger)
+        : this(options, time, logger, [])
     {
+    }
+
+    public RuntimeCatalog(IOptions<SandboxOptions> options, TimeProvider time, ILogger<RuntimeCatalog> logger, IEnumerable<IDataVolume> dataVolumes)
+    {
+        ArgumentNullException.ThrowIfNull(dataVolumes);
+        List<IDataVolume> volumes = [.. dataVolumes];
+        DataVolumes = volumes;
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         _pool = new GuestThreadPool(settings.MaxConcurrentExecutions, settings.MaxQueuedExecutions, settings.GuestStackBytes);
@@ -27,10 +40,11 @@ public sealed partial class RuntimeCatalog : IDisposable
             {
                 try
                 {
-                    var runtime = Load(manifestPath, _engine, _pool, time, logger);
-                    _byLanguage[runtime.Info.Language] = runtime;
+                    var manifest = RuntimeManifest.Read(manifestPath);
+                    var loading = Task.Run(() => Load(manifest, manifestPath, _engine, _pool, time, logger, volumes));
+                    _byLanguage[manifest.Language] = new DeferredRuntime(manifest.ToInfo(_engine), loading, manifestPath, logger);
                 }
-                catch (SandboxException ex)
+                catch (Exception ex) when (ex is SandboxException or IOException or System.Text.Json.JsonException)
                 {
                     LogRuntimeUnavailable(logger, manifestPath, ex.Message);
                 }
@@ -41,22 +55,31 @@ public sealed partial class RuntimeCatalog : IDisposable
         {
             LogNoRuntimes(logger, root);
         }
-
-        Runtimes = [.. _byLanguage.Values.Select(r => r.Info).OrderBy(i => i.Language, StringComparer.Ordinal)];
     }
 
-    public IReadOnlyList<RuntimeInfo> Runtimes { get; }
+    /// <summary>The shared read-only volumes sandboxes may see under /data.</summary>
+    public IReadOnlyList<IDataVolume> DataVolumes { get; }
 
-    public bool TryGet(string language, [NotNullWhen(true)] out IGuestRuntime? runtime) =>
-        _byLanguage.TryGetValue(language, out runtime);
+    /// <summary>The runtimes, less any whose module or files turned out not to load.</summary>
+    public IReadOnlyList<RuntimeInfo> Runtimes =>
+        [.. _byLanguage.Values.Where(r => !r.Failed).Select(r => r.Info).OrderBy(i => i.Language, StringComparer.Ordinal)];
 
-    /// <summary>Starts every interpreter now, so that the first call does not pay for it.</summary>
-    public Task WarmUpAsync() => Task.WhenAll(_byLanguage.Values.OfType<GuestRuntime>().Select(r => r.WarmUpAsync()));
+    public bool TryGet(string language, [NotNullWhen(true)] out IGuestRuntime? runtime)
+    {
+        runtime = _byLanguage.TryGetValue(language, out var deferred) && !deferred.Failed ? deferred : null;
+        return runtime is not null;
+    }
+
+    /// <summary>Loads and starts every interpreter now, so that the first call does not pay for it.</summary>
+    public Task WarmUpAsync() => Task.WhenAll(_byLanguage.Values.Select(r => r.WarmUpAsync()));
+
+    /// <summary>The loaded runtime behind a language, for callers inside the engine that need more than <see cref="IGuestRuntime"/>.</summary>
+    internal Task<GuestRuntime> GetLoadedAsync(string language) => _byLanguage[language].LoadedAsync();
 
     public void Dispose()
     {
         _pool.Dispose();
-        foreach (var runtime in _byLanguage.Values.OfType<GuestRuntime>())
+        foreach (var runtime in _byLanguage.Values)
         {
             runtime.Dispose();
         }
@@ -64,9 +87,8 @@ public sealed partial class RuntimeCatalog : IDisposable
         _engine.Dispose();
     }
 
-    private static GuestRuntime Load(string manifestPath, WasmEngine engine, GuestThreadPool pool, TimeProvider time, ILogger logger)
+    private static GuestRuntime Load(RuntimeManifest manifest, string manifestPath, WasmEngine engine, GuestThreadPool pool, TimeProvider time, ILogger logger, IReadOnlyList<IDataVolume> volumes)
     {
-        var manifest = RuntimeManifest.Read(manifestPath);
         var directory = Path.GetDirectoryName(manifestPath)!;
         var module = GuestModule.Load(engine, manifest.Kind, Path.Combine(directory, manifest.Module));
         var info = manifest.ToInfo(engine);
@@ -76,8 +98,8 @@ public sealed partial class RuntimeCatalog : IDisposable
 
         return manifest.Kind switch
         {
-            "quickjs" => new QuickJsRuntime(info, module, File.ReadAllText(FileOf("bootstrap")), pool, time, logger),
-            "cpython" => new CPythonRuntime(info, module, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time, logger),
+            "quickjs" => new QuickJsRuntime(info, module, File.ReadAllText(FileOf("bootstrap")), pool, time, logger) { DataVolumes = volumes },
+            "cpython" => new CPythonRuntime(info, module, File.ReadAllBytes(FileOf("stdlib")), File.ReadAllBytes(FileOf("site_packages")), pool, time, logger) { DataVolumes = volumes },
             _ => throw new SandboxException(SandboxErrorKind.RuntimeUnavailable, $"{manifestPath} has unknown kind '{manifest.Kind}'."),
         };
     }

@@ -83,6 +83,14 @@ public sealed class SandboxInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>Begins a new call: data volumes under /data are listed afresh when first looked at, so changes at their source show.</summary>
+    public Task RefreshDataVolumesAsync(CancellationToken cancellationToken = default) =>
+        WithExclusiveAccessAsync(context =>
+        {
+            context.Files.RefreshDataVolumes();
+            return true;
+        }, cancellationToken);
+
     /// <summary>Runs an operation on the guest's state while no call is running.</summary>
     internal async Task<T> WithExclusiveAccessAsync<T>(Func<GuestContext, T> operation, CancellationToken cancellationToken)
     {

@@ -4,8 +4,9 @@ using SandboxFunctions.Sandbox.Wasi;
 namespace SandboxFunctions.Sandbox;
 
 /// <summary>
-/// The sandbox's /workspace, as the host sees it between calls. Every path is confined to the
-/// workspace: absolute paths elsewhere and <c>..</c> that climbs out are refused.
+/// The sandbox's /workspace, as the host sees it between calls, and the read-only data volumes under /data. Every
+/// path is confined to those two: absolute paths elsewhere and <c>..</c> that climbs out are refused, and so is any
+/// change under /data.
 /// </summary>
 public sealed class SandboxWorkspace
 {
@@ -45,6 +46,16 @@ public sealed class SandboxWorkspace
                 throw new WorkspaceException(WorkspaceError.InvalidRange, $"Offset {offset} is outside '{Normalize(path)}', which has {file.Size} bytes.");
             }
 
+            switch (VirtualFileSystem.Open(file))
+            {
+                case Errno.Success:
+                    break;
+                case Errno.FileTooLarge:
+                    throw new WorkspaceException(WorkspaceError.LimitExceeded, $"Reading '{file.FullPath}' was refused because {context.Files.LastLimitViolation}.");
+                default:
+                    throw new WorkspaceException(WorkspaceError.NotFound, $"Reading '{file.FullPath}' failed because {context.Files.LastLimitViolation}.");
+            }
+
             var count = (int)Math.Min(length ?? file.Size - offset, file.Size - offset);
             return file.Content.Slice((int)offset, Math.Max(0, count)).ToArray();
         }, cancellationToken);
@@ -53,7 +64,7 @@ public sealed class SandboxWorkspace
         _sandbox.WithExclusiveAccessAsync(context =>
         {
             var files = context.Files;
-            var normalized = Normalize(path);
+            var normalized = NormalizeForChange(path);
             if (normalized == Root)
             {
                 throw new WorkspaceException(WorkspaceError.IsDirectory, "Give a file name inside /workspace, e.g. data.csv.");
@@ -80,7 +91,7 @@ public sealed class SandboxWorkspace
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default) =>
         _sandbox.WithExclusiveAccessAsync(context =>
         {
-            var normalized = Normalize(path);
+            var normalized = NormalizeForChange(path);
             if (normalized == Root)
             {
                 throw new WorkspaceException(WorkspaceError.InvalidPath, "The workspace itself cannot be deleted; delete the files in it.");
@@ -91,7 +102,16 @@ public sealed class SandboxWorkspace
             return true;
         }, cancellationToken);
 
-    /// <summary>Turns a caller's path into an absolute path inside /workspace, or refuses it.</summary>
+    /// <summary>Like <see cref="Normalize"/>, and refuses paths under /data, which is read-only.</summary>
+    public static string NormalizeForChange(string path)
+    {
+        var normalized = Normalize(path);
+        return VirtualFileSystem.IsDataPath(normalized)
+            ? throw new WorkspaceException(WorkspaceError.ReadOnly, $"'{normalized}' is in /data, which is read-only; copy the file into /workspace to change it (e.g. cp {normalized} /workspace/).")
+            : normalized;
+    }
+
+    /// <summary>Turns a caller's path into an absolute path inside /workspace or /data, or refuses it.</summary>
     public static string Normalize(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -129,9 +149,9 @@ public sealed class SandboxWorkspace
             parts.Add(part);
         }
 
-        if (parts.Count == 0 || parts[0] != Root[1..])
+        if (parts.Count == 0 || (parts[0] != Root[1..] && parts[0] != VirtualFileSystem.DataRoot[1..]))
         {
-            throw new WorkspaceException(WorkspaceError.OutsideWorkspace, $"'{path}' is outside /workspace; use a path relative to it, e.g. 'data.csv', or one starting with /workspace/.");
+            throw new WorkspaceException(WorkspaceError.OutsideWorkspace, $"'{path}' is outside /workspace; use a path relative to it, e.g. 'data.csv', or one starting with /workspace/ (or /data/ to read shared data).");
         }
 
         return "/" + string.Join('/', parts);
@@ -223,6 +243,7 @@ public enum WorkspaceError
     OutsideWorkspace,
     InvalidRange,
     LimitExceeded,
+    ReadOnly,
 }
 
 /// <summary>A workspace operation the caller asked for that cannot be done; the message says why and what to do.</summary>

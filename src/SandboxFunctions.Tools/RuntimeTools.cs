@@ -3,18 +3,19 @@ using System.Text;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using SandboxFunctions.Sandbox;
+using SandboxFunctions.Tools.Data;
 
 namespace SandboxFunctions.Tools;
 
 [McpServerToolType]
-public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions sessions)
+public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions sessions, DataVolumes dataVolumes)
 {
     /// <summary>The one tool that touches no session.</summary>
     public const string ListRuntimesName = "list_runtimes";
 
     [McpServerTool(Name = ListRuntimesName, Title = "List runtimes", ReadOnly = true, Idempotent = true, UseStructuredContent = true, OutputSchemaType = typeof(RuntimeList))]
-    [Description("Lists the languages this server runs code in (the values execute_code accepts as `language`), with versions, engines, preinstalled packages, and the limits of each flavor (small, medium, large).")]
-    public CallToolResult ListRuntimes()
+    [Description("Lists the languages this server runs code in (the values execute_code accepts as `language`), with versions, engines, preinstalled packages, the limits of each flavor (small, medium, large), and the shared read-only data volumes sessions find under /data.")]
+    public async Task<CallToolResult> ListRuntimesAsync(CancellationToken cancellationToken = default)
     {
         var runtimes = catalog.Runtimes.Select(r => new RuntimeEntry(r.Language, r.Version, r.Engine, r.BuildId, r.Packages)).ToList();
         var flavors = sessions.Flavors
@@ -23,7 +24,8 @@ public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions session
             .ToList();
         var options = sessions.Options;
         var message = runtimes.Count == 0 ? "No guest runtimes are installed on this server, so code cannot be executed yet." : null;
-        var list = new RuntimeList(runtimes, flavors, (long)options.DefaultTtl.TotalSeconds, (long)options.MaxTtl.TotalSeconds, options.MaxSessionsPerOwner, message);
+        var volumes = await dataVolumes.DescribeAsync(cancellationToken).ConfigureAwait(false);
+        var list = new RuntimeList(runtimes, flavors, (long)options.DefaultTtl.TotalSeconds, (long)options.MaxTtl.TotalSeconds, options.MaxSessionsPerOwner, message, volumes.Count == 0 ? null : volumes);
         return ToolResults.Success(list, Summarize(list));
     }
 
@@ -50,6 +52,15 @@ public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions session
             text.Append($"\n- {flavor.Name}: {flavor.MemoryMiB} MiB memory, timeout {flavor.DefaultTimeoutSeconds} s (max {flavor.MaxTimeoutSeconds} s), {flavor.OutputKiB} KiB output per stream, {flavor.WorkspaceMiB} MiB / {flavor.MaxFiles} files of workspace");
         }
 
+        if (list.DataVolumes is { } volumes)
+        {
+            text.Append("\nData volumes (read-only):");
+            foreach (var volume in volumes)
+            {
+                text.Append(volume.Error is { } error ? $"\n- {volume.Path}: {error}" : $"\n- {volume.Path}: {volume.Files} files, {volume.Bytes} bytes{(volume.Flavors is { } only ? $" (flavors: {string.Join(", ", only)})" : string.Empty)}");
+            }
+        }
+
         text.Append($"\nSessions expire after {list.DefaultTtlSeconds} idle seconds by default (at most {list.MaxTtlSeconds}); up to {list.MaxSessionsPerCredential} per credential.");
         return text.ToString();
     }
@@ -61,6 +72,7 @@ public sealed class RuntimeTools(RuntimeCatalog catalog, SandboxSessions session
         [property: Description("The longest ttl_seconds a session may have.")] long? MaxTtlSeconds = null,
         [property: Description("Sessions one credential may hold at once.")] int? MaxSessionsPerCredential = null,
         [property: Description("Present when there is something to know about the list, e.g. that it is empty.")] string? Message = null,
+        [property: Description("Shared read-only files sessions find under /data, by volume; absent when the server has none.")] IReadOnlyList<DataVolumeInfo>? DataVolumes = null,
         [property: Description("Set when the call failed.")] ToolError? Error = null);
 
     public sealed record RuntimeEntry(

@@ -6,6 +6,7 @@ using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Execution;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
+using SandboxFunctions.Tools.Data;
 using SandboxFunctions.Tools.Diagnostics;
 
 namespace SandboxFunctions.Tools;
@@ -20,6 +21,7 @@ public sealed partial class SandboxSessions(
     SessionStore store,
     WarmSandboxCache cache,
     IOptions<FlavorOptions> flavors,
+    DataVolumes dataVolumes,
     TimeProvider time,
     ILogger<SandboxSessions> logger)
 {
@@ -143,6 +145,7 @@ public sealed partial class SandboxSessions(
             }
 
             var sandbox = await LoadAsync(record, cancellationToken).ConfigureAwait(false);
+            await sandbox.RefreshDataVolumesAsync(cancellationToken).ConfigureAwait(false);
             SessionStep<T> step;
             try
             {
@@ -275,7 +278,7 @@ public sealed partial class SandboxSessions(
         return [.. entries.Where(e => !e.IsDirectory).Select(e => new SessionFile(e.Path, e.Size))];
     }
 
-    public SandboxLimits LimitsOf(string flavor) => GetFlavor(flavor).ToLimits();
+    public SandboxLimits LimitsOf(string flavor) => GetFlavor(flavor).ToLimits() with { DataVolumes = dataVolumes.For(flavor) };
 
     private async Task<SandboxInstance> LoadAsync(SessionRecord record, CancellationToken cancellationToken)
     {

@@ -7,6 +7,7 @@ using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sessions;
 using SandboxFunctions.Tools;
 using SandboxFunctions.Tools.Cancellation;
+using SandboxFunctions.Tools.Data;
 using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.History;
 using SandboxFunctions.Tools.Jobs;
@@ -25,6 +26,14 @@ public static class SandboxToolsBuilderExtensions
         var services = builder.Services;
         services.AddOptions<FlavorOptions>();
         services.AddOptions<WarmCacheOptions>();
+        services.AddOptions<DataVolumeOptions>();
+        services.AddOptions<DataCacheOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DataVolumeOptions>, DataVolumeOptionsValidator>());
+        services.TryAddSingleton<DataFileCache>();
+        services.TryAddSingleton<DataVolumes>();
+
+        // The engine mounts every configured volume; each sandbox sees those its flavor allows.
+        services.TryAddSingleton<IEnumerable<SandboxFunctions.Sandbox.Data.IDataVolume>>(provider => provider.GetRequiredService<DataVolumes>().All);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlavorOptions>, FlavorOptionsValidator>());
         services.TryAddSingleton<WarmSandboxCache>();
         services.TryAddSingleton<SandboxSessions>();

@@ -102,6 +102,9 @@ internal static class ToolErrors
     public static ToolFailureException PathOutsideWorkspace(string message) => Fail("PATH_OUTSIDE_WORKSPACE", message,
         "Use a path relative to /workspace, e.g. 'data/input.csv'.");
 
+    public static ToolFailureException ReadOnlyPath(string message) => Fail("READ_ONLY_PATH", message,
+        "Files under /data are shared and read-only; copy one into /workspace (e.g. with execute_command 'cp /data/<volume>/<file> .') and change the copy.");
+
     public static ToolFailureException InvalidPath(string message) => Fail("INVALID_PATH", message,
         "Use '/' between folders and plain names, e.g. 'reports/summary.txt'.");
 

@@ -11,6 +11,7 @@ internal static class WorkspaceErrors
         WorkspaceError.OutsideWorkspace => ToolErrors.PathOutsideWorkspace(exception.Message),
         WorkspaceError.InvalidRange => ToolErrors.InvalidRange(exception.Message),
         WorkspaceError.LimitExceeded => ToolErrors.WorkspaceFull(exception.Message),
+        WorkspaceError.ReadOnly => ToolErrors.ReadOnlyPath(exception.Message),
         _ => ToolErrors.InvalidPath(exception.Message),
     };
 }

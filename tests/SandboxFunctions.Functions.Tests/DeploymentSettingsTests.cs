@@ -17,6 +17,7 @@ using SandboxFunctions.Sessions;
 using SandboxFunctions.Sessions.Storage;
 using SandboxFunctions.Testing;
 using SandboxFunctions.Tools;
+using SandboxFunctions.Tools.Data;
 using SandboxFunctions.Tools.Diagnostics;
 using SandboxFunctions.Tools.Jobs;
 using SandboxFunctions.Tools.Packages;
@@ -30,12 +31,14 @@ namespace SandboxFunctions.Functions.Tests;
 public sealed partial class DeploymentSettingsTests
 {
     private const string FlavorPlaceholder = "<flavor>";
+    private const string VolumePlaceholder = "<volume>";
 
     /// <summary>The options the host binds from configuration, with their sections.</summary>
     private static readonly (Type Type, string Section)[] BoundOptions =
     [
         (typeof(SandboxOptions), SandboxOptions.SectionName),
         (typeof(WarmCacheOptions), SandboxOptions.SectionName),
+        (typeof(DataCacheOptions), SandboxOptions.SectionName),
         (typeof(SessionStorageOptions), "Storage"),
         (typeof(SessionStoreOptions), SessionStoreOptions.SectionName),
         (typeof(SnapshotProtectionOptions), SnapshotProtectionOptions.SectionName),
@@ -151,7 +154,7 @@ public sealed partial class DeploymentSettingsTests
             .Where(t => t != typeof(FunctionKeyOptions))
             .ToHashSet();
 
-        var listed = BoundOptions.Select(b => b.Type).Append(typeof(FlavorOptions)).ToHashSet();
+        var listed = BoundOptions.Select(b => b.Type).Append(typeof(FlavorOptions)).Append(typeof(DataVolumeOptions)).ToHashSet();
         Assert.True(listed.SetEquals(ours), $"""
             Options bound by the host but not listed in {nameof(BoundOptions)}: {string.Join(", ", ours.Except(listed).Select(t => t.Name))}
             Listed but not bound: {string.Join(", ", listed.Except(ours).Select(t => t.Name))}
@@ -184,6 +187,15 @@ public sealed partial class DeploymentSettingsTests
             var (text, value) = SampleValue(name, property.PropertyType, property.GetValue(flavorDefaults));
             settings[name.Replace("__", ":", StringComparison.Ordinal)] = text;
             expectations.Add((name, services => property.GetValue(services.GetRequiredService<IOptions<FlavorOptions>>().Value.Flavors["small"]), value));
+        }
+
+        var volumeDefaults = new DataVolumeSettings();
+        foreach (var property in SettableProperties(typeof(DataVolumeSettings)).Where(p => p.Name != nameof(DataVolumeSettings.Path)))
+        {
+            var name = $"{DataVolumeOptions.SectionName}__sample__{property.Name}";
+            var (text, value) = SampleValue(name, property.PropertyType, property.GetValue(volumeDefaults));
+            settings[name.Replace("__", ":", StringComparison.Ordinal)] = text;
+            expectations.Add((name, services => property.GetValue(services.GetRequiredService<IOptions<DataVolumeOptions>>().Value.Volumes["sample"]), value));
         }
 
         await using var app = CreateApp(composition, settings);
@@ -398,6 +410,7 @@ public sealed partial class DeploymentSettingsTests
         }
 
         names.UnionWith(SettableProperties(typeof(FlavorSettings)).Select(p => $"{FlavorOptions.SectionName}__{FlavorPlaceholder}__{p.Name}"));
+        names.UnionWith(SettableProperties(typeof(DataVolumeSettings)).Select(p => $"{DataVolumeOptions.SectionName}__{VolumePlaceholder}__{p.Name}"));
 
         // Settings read by name are named by constants such as FunctionKeysSetting or ReaperFunction.ScheduleSetting.
         names.UnionWith(new[] { typeof(HostingExtensions).Assembly, typeof(FunctionsHostingExtensions).Assembly }
@@ -517,8 +530,9 @@ public sealed partial class DeploymentSettingsTests
     }
 
     /// <summary>
-    /// The catalog entry a concrete name belongs to. <c>&lt;flavor&gt;</c> matches any flavor name, and a Bicep
-    /// interpolation (<c>${...}</c>) matches any text, so <c>Flavors__${flavor.key}</c> matches the flavor settings.
+    /// The catalog entry a concrete name belongs to. <c>&lt;flavor&gt;</c> and <c>&lt;volume&gt;</c> match any flavor or
+    /// volume name, and a Bicep interpolation (<c>${...}</c>) matches any text, so <c>Flavors__${flavor.key}</c> matches
+    /// the flavor settings and <c>Volumes__${volume.name}__Container</c> the volume's container.
     /// </summary>
     private static AppSetting? FindCatalogEntry(string name) => SettingsCatalog.All.FirstOrDefault(s => Matches(s.Name, name));
 
@@ -526,13 +540,18 @@ public sealed partial class DeploymentSettingsTests
     {
         if (name.Contains("${", StringComparison.Ordinal))
         {
-            var prefix = name[..name.IndexOf("${", StringComparison.Ordinal)];
-            return catalogName.StartsWith(prefix, StringComparison.Ordinal) && catalogName.Contains(FlavorPlaceholder, StringComparison.Ordinal);
+            var pattern = "^" + Regex.Escape(BicepInterpolation().Replace(name, "*")).Replace(@"\*", ".*", StringComparison.Ordinal) + "$";
+            return catalogName.Contains('<', StringComparison.Ordinal) && Regex.IsMatch(catalogName, pattern, RegexOptions.CultureInvariant);
         }
 
-        var pattern = "^" + Regex.Escape(catalogName).Replace(Regex.Escape(FlavorPlaceholder), "[A-Za-z0-9_-]+", StringComparison.Ordinal) + "$";
-        return Regex.IsMatch(name, pattern, RegexOptions.CultureInvariant);
+        var concrete = "^" + Regex.Escape(catalogName)
+            .Replace(Regex.Escape(FlavorPlaceholder), "[A-Za-z0-9_-]+", StringComparison.Ordinal)
+            .Replace(Regex.Escape(VolumePlaceholder), "[A-Za-z0-9_.-]+", StringComparison.Ordinal) + "$";
+        return Regex.IsMatch(name, concrete, RegexOptions.CultureInvariant);
     }
+
+    [GeneratedRegex(@"\$\{[^}]*\}", RegexOptions.CultureInvariant)]
+    private static partial Regex BicepInterpolation();
 
     [GeneratedRegex(@"\{\s*name:\s*'(?<name>[^']+)'\s*,\s*value:", RegexOptions.CultureInvariant)]
     private static partial Regex AppSettingEntry();

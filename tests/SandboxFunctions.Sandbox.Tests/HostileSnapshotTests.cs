@@ -68,7 +68,7 @@ public sealed class HostileSnapshotTests(EngineFixture engine)
     public async Task A_snapshot_in_the_zlib_format_of_earlier_builds_still_restores()
     {
         var current = await CaptureAsync();
-        var image = await ((GuestRuntime)engine.Runtime("python")).GetBaseImageAsync();
+        var image = await (await engine.Catalog.GetLoadedAsync("python")).GetBaseImageAsync();
 
         // Format 1 holds each chunk as it is; format 2 holds it XORed with the base image.
         var body = ReadBody(current);

@@ -170,6 +170,34 @@ public abstract class JobAndHistoryTests
     }
 
     [Fact]
+    public async Task Entries_beyond_the_maximum_are_removed_from_storage_after_the_writes_that_passed_it()
+    {
+        var history = new ExecutionHistory(OpenProvider());
+        var start = Time.GetUtcNow();
+        for (var i = 0; i < ExecutionHistory.MaxEntriesPerSession * 2; i++)
+        {
+            await history.RecordAsync(Owner, "s-trim", new HistoryEntry(start.AddSeconds(i), "execution", "python", "ok", i, $"print({i})", $"{i}"));
+        }
+
+        // Trimming runs in the background after every few writes, so storage holds a few more than the maximum at most.
+        var table = OpenProvider().GetTable(ExecutionHistory.TableName);
+        var stored = int.MaxValue;
+        for (var attempt = 0; attempt < 100 && stored > ExecutionHistory.MaxEntriesPerSession + 16; attempt++)
+        {
+            await Task.Delay(100);
+            stored = 0;
+            await foreach (var _ in table.QueryAsync(EntityFilter.Equal("PartitionKey", ExecutionHistory.Partition(Owner, "s-trim"))))
+            {
+                stored++;
+            }
+        }
+
+        Assert.InRange(stored, ExecutionHistory.MaxEntriesPerSession, ExecutionHistory.MaxEntriesPerSession + 16);
+        var kept = await history.ListAsync(Owner, "s-trim", 1000);
+        Assert.Equal($"print({(ExecutionHistory.MaxEntriesPerSession * 2) - 1})", kept[0].CodePreview);
+    }
+
+    [Fact]
     public void Previews_keep_the_first_lines()
     {
         Assert.Equal("a\nb\nc", ExecutionHistory.Preview("a\nb\nc\nd\ne"));

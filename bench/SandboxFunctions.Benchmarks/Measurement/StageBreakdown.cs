@@ -33,26 +33,26 @@ internal sealed class StageBreakdown
     /// <summary>Each request's time in spans named <paramref name="step"/>, summed, for requests that ran the step.</summary>
     public Distribution? Step(string step) => Collect(trace => trace.Any(s => s.Name == step) ? trace.Where(s => s.Name == step).Sum(s => s.Milliseconds) : null);
 
-    /// <summary>Each request's total minus its outermost steps: routing, MCP framing, tool arguments and results, waiting.</summary>
+    /// <summary>
+    /// Each request's time in none of its steps: routing, MCP framing, tool arguments and results, waiting. Steps that
+    /// overlap (history is written while the state is saved) count once.
+    /// </summary>
     public Distribution? OutsideSteps() => Collect(trace =>
     {
-        var steps = trace.Where(s => Steps.Contains(s.Name)).ToList();
-        var ids = steps.Select(s => s.SpanId).ToHashSet();
-        var byId = trace.ToDictionary(s => s.SpanId);
-        bool Nested(Span span)
+        var covered = 0L;
+        var end = long.MinValue;
+        foreach (var step in trace.Where(s => Steps.Contains(s.Name)).OrderBy(s => s.StartNanoseconds))
         {
-            for (var parent = span.ParentSpanId; byId.TryGetValue(parent, out var p); parent = p.ParentSpanId)
+            var from = Math.Max(step.StartNanoseconds, end);
+            if (step.EndNanoseconds > from)
             {
-                if (ids.Contains(parent))
-                {
-                    return true;
-                }
+                covered += step.EndNanoseconds - from;
             }
 
-            return false;
+            end = Math.Max(end, step.EndNanoseconds);
         }
 
-        return Root(trace)!.Milliseconds - steps.Where(s => !Nested(s)).Sum(s => s.Milliseconds);
+        return Root(trace)!.Milliseconds - (covered / 1e6);
     });
 
     /// <summary>Outgoing HTTP calls per request; against a storage account each is a network round trip.</summary>

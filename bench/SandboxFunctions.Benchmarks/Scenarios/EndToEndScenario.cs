@@ -130,16 +130,6 @@ internal sealed class EndToEndScenario : IScenario
         await receiver.SettleAsync();
         foreach (var (name, from, to) in windows)
         {
-            var b = StageBreakdown.Of(receiver.Spans, from, to);
-            var trace = b.Requests[^1];
-            Console.Error.WriteLine($"TRACE {name}");
-            foreach (var sp in trace.OrderBy(x => x.StartNanoseconds))
-            {
-                Console.Error.WriteLine($"  {sp.Scope,-40} {sp.Name,-40} +{(sp.StartNanoseconds - trace.Min(x => x.StartNanoseconds)) / 1e6,8:F2} {sp.Milliseconds,8:F2}");
-            }
-        }
-        foreach (var (name, from, to) in windows)
-        {
             var breakdown = StageBreakdown.Of(receiver.Spans, from, to);
             if (breakdown.RoundTrips() is { } trips)
             {

@@ -37,8 +37,8 @@ internal sealed class NewSessionScenario : IScenario
         {
             var started = Stopwatch.GetTimestamp();
             using var catalog = new RuntimeCatalog(Options.Create(new SandboxOptions()), TimeProvider.System, NullLogger<RuntimeCatalog>.Instance);
+            var runtime = await catalog.GetLoadedAsync(language.Language);
             var loaded = Rounds.MillisecondsSince(started);
-            var runtime = catalog.TryGet(language.Language, out var found) ? (GuestRuntime)found : throw new InvalidOperationException($"No {language.Language} runtime.");
             started = Stopwatch.GetTimestamp();
             await runtime.WarmUpAsync();
             var booted = Rounds.MillisecondsSince(started);

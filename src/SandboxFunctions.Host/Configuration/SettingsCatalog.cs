@@ -157,6 +157,27 @@ public static class SettingsCatalog
             "Files and folders a session may keep in /workspace.",
             "small 1000, medium 5000, large 10000"),
 
+        // Data volumes: shared read-only files every session finds under /data/<volume>.
+        new("Volumes__<volume>__Container",
+            "A blob container of the session storage account whose blobs sessions see, read-only, under /data/<volume>. A volume with neither Container nor Path is ignored.",
+            null),
+        new("Volumes__<volume>__Prefix",
+            "Only blobs whose names start with this show, without it (e.g. `2024/`).",
+            null),
+        new("Volumes__<volume>__Path",
+            "A folder on this machine to show as /data/<volume> instead of a container (for the embedded store).",
+            null,
+            SettingScope.Standalone),
+        new("Volumes__<volume>__Flavors",
+            "The flavors whose sessions see the volume, comma-separated; when unset, every flavor's sessions do.",
+            null),
+        new("Volumes__<volume>__MaxBytesPerCall",
+            "The most bytes one call may open from the volume; opening more fails with EFBIG and a note saying so.",
+            "268435456"),
+        new("Sandbox__DataCacheMiB",
+            "Bytes of /data files one instance keeps after downloading them, in MiB; least recently used files go first.",
+            "512"),
+
         // Background jobs.
         new("Jobs__DefaultTimeoutSeconds",
             "Timeout of a background job that asks for none, in seconds.",

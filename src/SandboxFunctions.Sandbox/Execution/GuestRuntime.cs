@@ -37,6 +37,9 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
 
     internal TimeProvider Time { get; }
 
+    /// <summary>The shared read-only volumes sandboxes may see under /data.</summary>
+    internal IReadOnlyList<Data.IDataVolume> DataVolumes { get; init; } = [];
+
     /// <summary>The arguments the guest sees in argv.</summary>
     protected virtual IReadOnlyList<string> Arguments => [Info.Language];
 
@@ -101,7 +104,7 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
     /// <summary>A fresh guest in the state of the image plus snapshot; on a guest thread.</summary>
     internal GuestContext Materialize(BaseImage image, SnapshotContent? snapshot, SandboxLimits limits)
     {
-        var context = CreateContext(image.Module, limits.Files);
+        var context = CreateContext(image.Module, limits.Files, DataVolumes.Where(v => limits.DataVolumes?.Contains(v.Name) ?? true));
         try
         {
             context.Instance.MaxPages = (uint)Math.Min(context.Instance.MaxPages, limits.MemoryBytes / GuestMemory.PageSize);
@@ -122,10 +125,15 @@ internal abstract partial class GuestRuntime : IGuestRuntime, IDisposable
         Module.Dispose();
     }
 
-    private GuestContext CreateContext(GuestModule module, VfsLimits fileLimits)
+    private GuestContext CreateContext(GuestModule module, VfsLimits fileLimits, IEnumerable<Data.IDataVolume>? dataVolumes = null)
     {
         var files = new VirtualFileSystem(fileLimits, Time);
         MountSystemFiles(files);
+        foreach (var volume in dataVolumes ?? [])
+        {
+            files.AddDataVolume(volume);
+        }
+
         foreach (var root in UserRoots)
         {
             files.EnsureUserRoot(root);

@@ -33,6 +33,9 @@ public sealed record SandboxLimits
 
     public VfsLimits Files { get; init; } = VfsLimits.Default;
 
+    /// <summary>The data volumes the sandbox sees under /data, by name; null for every volume the engine has.</summary>
+    public IReadOnlySet<string>? DataVolumes { get; init; }
+
     internal TimeSpan GraceFor(TimeSpan timeout) =>
         TimeSpan.FromTicks(Math.Min(Math.Max(timeout.Ticks / 20, TimeSpan.TicksPerMillisecond * 100), HardTimeoutGrace.Ticks));
 }

@@ -44,8 +44,12 @@ internal static class GuestFileSystem
         return node!;
     }
 
-    private static VfsFile RequireFile(VirtualFileSystem files, string path) =>
-        Require(files, path) as VfsFile ?? throw new FileSystemError("EISDIR", "illegal operation on a directory");
+    private static VfsFile RequireFile(VirtualFileSystem files, string path)
+    {
+        var file = Require(files, path) as VfsFile ?? throw new FileSystemError("EISDIR", "illegal operation on a directory");
+        Check(files, VirtualFileSystem.Open(file));
+        return file;
+    }
 
     private static JsonNode? Write(VirtualFileSystem files, string path, byte[] data, bool append)
     {
@@ -163,7 +167,8 @@ internal static class GuestFileSystem
             Errno.IsDirectory => ("EISDIR", "illegal operation on a directory"),
             Errno.NotDirectory => ("ENOTDIR", "not a directory"),
             Errno.NotEmpty => ("ENOTEMPTY", "directory not empty"),
-            Errno.ReadOnlyFileSystem => ("EROFS", "read-only file system (write under /workspace or /tmp)"),
+            Errno.ReadOnlyFileSystem => ("EROFS", "read-only file system (write under /workspace or /tmp; to change a file from /data, copy it into /workspace first)"),
+            Errno.IO => ("EIO", $"i/o error: {files.LastLimitViolation}"),
             Errno.NoSpace => ("ENOSPC", $"no space left: {files.LastLimitViolation}"),
             Errno.FileTooLarge => ("EFBIG", $"file too large: {files.LastLimitViolation}"),
             Errno.QuotaExceeded => ("EDQUOT", $"quota exceeded: {files.LastLimitViolation}"),

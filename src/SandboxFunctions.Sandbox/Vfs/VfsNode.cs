@@ -31,14 +31,16 @@ internal abstract class VfsNode(ulong inode, bool isSystem)
     }
 }
 
-internal sealed class VfsDirectory(ulong inode, bool isSystem) : VfsNode(inode, isSystem)
+internal class VfsDirectory(ulong inode, bool isSystem) : VfsNode(inode, isSystem)
 {
-    public SortedDictionary<string, VfsNode> Children { get; } = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, VfsNode> _children = new(StringComparer.Ordinal);
+
+    public virtual SortedDictionary<string, VfsNode> Children => _children;
 
     public override long Size => 4096;
 }
 
-internal sealed class VfsFile : VfsNode
+internal class VfsFile : VfsNode
 {
     private readonly ReadOnlyMemory<byte> _systemContent;
     private byte[] _buffer = [];
@@ -58,16 +60,17 @@ internal sealed class VfsFile : VfsNode
 
     public override long Size => _length;
 
-    public ReadOnlySpan<byte> Content => IsSystem ? _systemContent.Span : _buffer.AsSpan(0, (int)_length);
+    public virtual ReadOnlySpan<byte> Content => IsSystem ? _systemContent.Span : _buffer.AsSpan(0, (int)_length);
 
     public int Read(long offset, Span<byte> destination)
     {
-        if (offset >= _length)
+        var size = Size;
+        if (offset >= size)
         {
             return 0;
         }
 
-        var count = (int)Math.Min(destination.Length, _length - offset);
+        var count = (int)Math.Min(destination.Length, size - offset);
         Content.Slice((int)offset, count).CopyTo(destination);
         return count;
     }

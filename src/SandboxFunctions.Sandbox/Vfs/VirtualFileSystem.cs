@@ -1,4 +1,5 @@
 using System.Text;
+using SandboxFunctions.Sandbox.Data;
 using SandboxFunctions.Sandbox.Wasi;
 
 namespace SandboxFunctions.Sandbox.Vfs;
@@ -15,8 +16,16 @@ internal sealed class VirtualFileSystem
     public const long ImageTimeNanoseconds = 1_735_689_600L * 1_000_000_000;
     private const byte FormatVersion = 1;
 
+    /// <summary>Where the inodes of data volume files start, apart from the session's own, which snapshots keep.</summary>
+    private const ulong FirstDataInode = 1UL << 62;
+
+    /// <summary>The folder the data volumes appear in.</summary>
+    public const string DataRoot = "/data";
+
     private readonly TimeProvider _time;
+    private readonly List<VfsMountDirectory> _mounts = [];
     private ulong _nextInode = 2;
+    private ulong _nextDataInode = FirstDataInode;
 
     public VirtualFileSystem(VfsLimits limits, TimeProvider time)
     {
@@ -41,6 +50,46 @@ internal sealed class VirtualFileSystem
     {
         var (directory, name) = EnsureSystemDirectories(path);
         directory.Children[name] = new VfsFile(_nextInode++, content) { Parent = directory, Name = name, ModifiedNanoseconds = ImageTimeNanoseconds };
+    }
+
+    /// <summary>Shows a data volume, read-only, at /data/&lt;name&gt;.</summary>
+    public void AddDataVolume(IDataVolume volume)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        var (parent, name) = EnsureSystemDirectories($"{DataRoot}/{volume.Name}");
+        var mount = new VfsMountDirectory(_nextInode++, volume, this) { Parent = parent, Name = name, ModifiedNanoseconds = ImageTimeNanoseconds };
+        parent.Children[name] = mount;
+        _mounts.Add(mount);
+    }
+
+    /// <summary>Starts a call: data volumes are listed afresh when first looked at, and their per-call byte counts reset.</summary>
+    public void RefreshDataVolumes()
+    {
+        foreach (var mount in _mounts)
+        {
+            mount.Refresh();
+        }
+    }
+
+    /// <summary>Readies a file for reading: a data volume's file gets its bytes now, the first time it is opened.</summary>
+    public static Errno Open(VfsFile file) => file is VfsDataFile data ? data.Mount.Open(data) : Errno.Success;
+
+    /// <summary>True for a path under /data, where only data volumes live.</summary>
+    public static bool IsDataPath(string absolutePath) =>
+        absolutePath == DataRoot || absolutePath.StartsWith(DataRoot + "/", StringComparison.Ordinal);
+
+    internal ulong NextDataInode() => _nextDataInode++;
+
+    /// <summary>The refusal of a change to a read-only node; under /data it also says what to do instead.</summary>
+    public Errno ReadOnly(VfsNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (IsDataPath(node.FullPath))
+        {
+            LastLimitViolation = $"{node.FullPath} is in /data, which is read-only; copy the file into /workspace to change it";
+        }
+
+        return Errno.ReadOnlyFileSystem;
     }
 
     /// <summary>Creates a writable directory that belongs to the image layout (e.g. /workspace) and counts toward no limit.</summary>
@@ -127,7 +176,7 @@ internal sealed class VirtualFileSystem
 
         if (node.IsSystem || parent.IsSystem && IsUserRoot(node))
         {
-            return node.IsSystem ? Errno.ReadOnlyFileSystem : Errno.Busy;
+            return node.IsSystem ? ReadOnly(node) : Errno.Busy;
         }
 
         if (directory)
@@ -160,7 +209,7 @@ internal sealed class VirtualFileSystem
 
         if (node.IsSystem || toParent.IsSystem || (fromParent.IsSystem && IsUserRoot(node)))
         {
-            return node.IsSystem || toParent.IsSystem ? Errno.ReadOnlyFileSystem : Errno.Busy;
+            return node.IsSystem ? ReadOnly(node) : toParent.IsSystem ? ReadOnly(toParent) : Errno.Busy;
         }
 
         if (!IsValidName(toName))
@@ -185,7 +234,7 @@ internal sealed class VirtualFileSystem
 
             if (existing.IsSystem)
             {
-                return Errno.ReadOnlyFileSystem;
+                return ReadOnly(existing);
             }
 
             switch (node, existing)
@@ -213,7 +262,7 @@ internal sealed class VirtualFileSystem
     {
         if (file.IsSystem)
         {
-            return Errno.ReadOnlyFileSystem;
+            return ReadOnly(file);
         }
 
         var status = CheckGrowth(file, Math.Max(file.Size, offset + data.Length));
@@ -232,7 +281,7 @@ internal sealed class VirtualFileSystem
     {
         if (file.IsSystem)
         {
-            return Errno.ReadOnlyFileSystem;
+            return ReadOnly(file);
         }
 
         if (length < 0)
@@ -408,7 +457,7 @@ internal sealed class VirtualFileSystem
     {
         if (parent.IsSystem)
         {
-            return Errno.ReadOnlyFileSystem;
+            return ReadOnly(parent);
         }
 
         if (!IsValidName(name))
@@ -500,6 +549,11 @@ internal sealed class VirtualFileSystem
     {
         foreach (var child in directory.Children.Values)
         {
+            if (child is VfsMountDirectory)
+            {
+                continue;
+            }
+
             if (!child.IsSystem)
             {
                 nodes.Add(child);

@@ -317,7 +317,7 @@ internal sealed class WasiPreview1
     {
         if (node.IsSystem)
         {
-            return Errno.ReadOnlyFileSystem;
+            return _fs.ReadOnly(node);
         }
 
         if ((flags & SetTimeModifiedNow) != 0)
@@ -666,12 +666,21 @@ internal sealed class WasiPreview1
         }
         else if (wantsWrite && node!.IsSystem)
         {
-            return Errno.ReadOnlyFileSystem;
+            return _fs.ReadOnly(node);
         }
 
         if ((openFlags & OpenTruncate) != 0 && node is VfsFile file)
         {
             status = _fs.SetLength(file, 0);
+            if (status != Errno.Success)
+            {
+                return status;
+            }
+        }
+
+        if (node is VfsFile opened)
+        {
+            status = VirtualFileSystem.Open(opened);
             if (status != Errno.Success)
             {
                 return status;

@@ -11,6 +11,7 @@ internal sealed class ShellFileSystem(SandboxWorkspace workspace)
 {
     public const string Root = SandboxWorkspace.Root;
     public const string DevNull = "/dev/null";
+    public const string DataRoot = "/data";
 
     private const string MarkerPrefix = ".mkdir-";
 
@@ -29,6 +30,7 @@ internal sealed class ShellFileSystem(SandboxWorkspace workspace)
             WorkspaceError.NotFound => "No such file or directory",
             WorkspaceError.IsDirectory => "Is a directory",
             WorkspaceError.OutsideWorkspace => "Permission denied (outside /workspace)",
+            WorkspaceError.ReadOnly => "Read-only file system (/data is shared; copy the file into /workspace to change it)",
             WorkspaceError.LimitExceeded => throw new ShellStopException(ShellStopReason.WorkspaceLimit, exception.Message),
             _ => exception.Message,
         };
@@ -36,9 +38,9 @@ internal sealed class ShellFileSystem(SandboxWorkspace workspace)
 
     public async Task<ShellEntry?> StatAsync(string absolute, CancellationToken cancellationToken)
     {
-        if (absolute == Root)
+        if (absolute is Root or DataRoot)
         {
-            return new ShellEntry(Root, IsDirectory: true, 0, DateTimeOffset.UnixEpoch);
+            return new ShellEntry(absolute, IsDirectory: true, 0, DateTimeOffset.UnixEpoch);
         }
 
         IReadOnlyList<WorkspaceEntry> siblings;
