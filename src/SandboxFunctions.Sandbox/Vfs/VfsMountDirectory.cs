@@ -64,9 +64,9 @@ internal sealed class VfsMountDirectory(ulong inode, IDataVolume volume, Virtual
 
     private void List()
     {
+        // Marked first, so that the walk below reads this folder's children without listing again.
         _listed = true;
-        var children = base.Children;
-        children.Clear();
+        base.Children.Clear();
         IReadOnlyList<DataFile> listing;
         try
         {
@@ -81,38 +81,42 @@ internal sealed class VfsMountDirectory(ulong inode, IDataVolume volume, Virtual
         foreach (var source in listing)
         {
             var parts = source.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 0 || parts.Any(p => p is "." or ".." || p.Length > VirtualFileSystem.MaxNameLength))
+            if (parts.Length == 0 || parts.Any(p => p is "." or ".." || p.Length > VirtualFileSystem.MaxNameLength)
+                || FolderOf(parts[..^1]) is not { } folder)
             {
                 continue;
             }
 
-            VfsDirectory folder = this;
-            foreach (var part in parts[..^1])
-            {
-                var existing = folder == this ? children.GetValueOrDefault(part) : folder.Children.GetValueOrDefault(part);
-                if (existing is not VfsDirectory next)
-                {
-                    if (existing is not null)
-                    {
-                        break;
-                    }
-
-                    next = new VfsDirectory(files.NextDataInode(), isSystem: true) { Parent = folder, Name = part, ModifiedNanoseconds = ModifiedNanoseconds };
-                    (folder == this ? children : folder.Children)[part] = next;
-                }
-
-                folder = next;
-            }
-
-            var name = parts[^1];
-            var siblings = folder == this ? children : folder.Children;
-            siblings.TryAdd(name, new VfsDataFile(files.NextDataInode(), source, this)
+            folder.Children.TryAdd(parts[^1], new VfsDataFile(files.NextDataInode(), source, this)
             {
                 Parent = folder,
-                Name = name,
+                Name = parts[^1],
                 ModifiedNanoseconds = source.LastModified.ToUnixTimeMilliseconds() * 1_000_000,
             });
         }
+    }
+
+    /// <summary>The folder a listed file goes in, made as needed; null when a name on the way is already a file.</summary>
+    private VfsDirectory? FolderOf(IEnumerable<string> names)
+    {
+        VfsDirectory folder = this;
+        foreach (var name in names)
+        {
+            if (!folder.Children.TryGetValue(name, out var existing))
+            {
+                existing = new VfsDirectory(files.NextDataInode(), isSystem: true) { Parent = folder, Name = name, ModifiedNanoseconds = ModifiedNanoseconds };
+                folder.Children[name] = existing;
+            }
+
+            if (existing is not VfsDirectory next)
+            {
+                return null;
+            }
+
+            folder = next;
+        }
+
+        return folder;
     }
 }
 
