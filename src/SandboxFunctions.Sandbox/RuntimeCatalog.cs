@@ -26,10 +26,9 @@ public sealed partial class RuntimeCatalog : IDisposable
 
     public RuntimeCatalog(IOptions<SandboxOptions> options, TimeProvider time, ILogger<RuntimeCatalog> logger, IEnumerable<IDataVolume> dataVolumes)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataVolumes);
         List<IDataVolume> volumes = [.. dataVolumes];
-        DataVolumes = volumes;
-        ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         _pool = new GuestThreadPool(settings.MaxConcurrentExecutions, settings.MaxQueuedExecutions, settings.GuestStackBytes);
         _engine = new WasmEngine(settings.MaxWasmStackBytes, settings.ResolveCompiledModulesPath(), logger);
@@ -42,7 +41,12 @@ public sealed partial class RuntimeCatalog : IDisposable
                 {
                     var manifest = RuntimeManifest.Read(manifestPath);
                     var loading = Task.Run(() => Load(manifest, manifestPath, _engine, _pool, time, logger, volumes));
-                    _byLanguage[manifest.Language] = new DeferredRuntime(manifest.ToInfo(_engine), loading, manifestPath, logger);
+                    _ = loading.ContinueWith(
+                        failed => LogRuntimeUnavailable(logger, manifestPath, failed.Exception!.GetBaseException().Message),
+                        CancellationToken.None,
+                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    _byLanguage[manifest.Language] = new DeferredRuntime(manifest.ToInfo(_engine), loading);
                 }
                 catch (Exception ex) when (ex is SandboxException or IOException or System.Text.Json.JsonException)
                 {
@@ -56,9 +60,6 @@ public sealed partial class RuntimeCatalog : IDisposable
             LogNoRuntimes(logger, root);
         }
     }
-
-    /// <summary>The shared read-only volumes sandboxes may see under /data.</summary>
-    public IReadOnlyList<IDataVolume> DataVolumes { get; }
 
     /// <summary>The runtimes, less any whose module or files turned out not to load.</summary>
     public IReadOnlyList<RuntimeInfo> Runtimes =>

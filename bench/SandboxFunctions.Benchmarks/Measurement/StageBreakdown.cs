@@ -15,10 +15,10 @@ internal sealed class StageBreakdown
 
     private const string HttpScope = "System.Net.Http";
 
-    private StageBreakdown(IReadOnlyList<IReadOnlyList<Span>> requests) => Requests = requests;
-
     /// <summary>The spans of each request, one list per trace.</summary>
-    public IReadOnlyList<IReadOnlyList<Span>> Requests { get; }
+    private readonly IReadOnlyList<IReadOnlyList<Span>> _requests;
+
+    private StageBreakdown(IReadOnlyList<IReadOnlyList<Span>> requests) => _requests = requests;
 
     /// <summary>The requests (traces rooted in an incoming request) that started within the window.</summary>
     public static StageBreakdown Of(IEnumerable<Span> spans, DateTimeOffset from, DateTimeOffset to) => new(
@@ -83,7 +83,7 @@ internal sealed class StageBreakdown
     /// <summary>One sample per request that has the measurement; null when none has it.</summary>
     private Distribution? Collect(Func<IReadOnlyList<Span>, double?> measure)
     {
-        List<double> values = [.. Requests.Select(measure).OfType<double>()];
+        List<double> values = [.. _requests.Select(measure).OfType<double>()];
         return values.Count == 0 ? null : new Distribution(values);
     }
 }

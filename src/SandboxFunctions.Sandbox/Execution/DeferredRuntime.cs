@@ -1,31 +1,14 @@
-using Microsoft.Extensions.Logging;
-
 namespace SandboxFunctions.Sandbox.Execution;
 
 /// <summary>
 /// A runtime known from its manifest while its module and files load in the background. Sandboxes wait for the
-/// load; a load that fails is logged once, and from then on the runtime counts as unavailable.
+/// load; once a load has failed, the runtime counts as unavailable.
 /// </summary>
-internal sealed partial class DeferredRuntime : IGuestRuntime, IDisposable
+internal sealed class DeferredRuntime(RuntimeInfo info, Task<GuestRuntime> loading) : IGuestRuntime, IDisposable
 {
-    private readonly Task<GuestRuntime> _loading;
-    private readonly string _manifestPath;
-    private readonly ILogger _logger;
+    private readonly Task<GuestRuntime> _loading = loading;
 
-    public DeferredRuntime(RuntimeInfo info, Task<GuestRuntime> loading, string manifestPath, ILogger logger)
-    {
-        Info = info;
-        _loading = loading;
-        _manifestPath = manifestPath;
-        _logger = logger;
-        _ = loading.ContinueWith(
-            failed => LogRuntimeUnavailable(_logger, _manifestPath, failed.Exception!.GetBaseException().Message),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    public RuntimeInfo Info { get; }
+    public RuntimeInfo Info { get; } = info;
 
     /// <summary>True once the load has failed.</summary>
     public bool Failed => _loading.IsFaulted;
@@ -60,7 +43,4 @@ internal sealed partial class DeferredRuntime : IGuestRuntime, IDisposable
             _loading.Result.Dispose();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The guest runtime in {Manifest} cannot be used: {Reason}")]
-    private static partial void LogRuntimeUnavailable(ILogger logger, string manifest, string reason);
 }

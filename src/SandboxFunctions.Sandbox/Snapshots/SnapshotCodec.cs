@@ -270,6 +270,14 @@ internal static class SnapshotCodec
     private static long MaxBodyBytes(SandboxLimits limits) =>
         Math.Min(Array.MaxLength, (2 * (limits.MemoryBytes + limits.Files.MaxTotalBytes)) + (64L * 1024 * 1024));
 
+    private static void EnsureWithin(long bodyBytes, long maxBytes)
+    {
+        if (bodyBytes > maxBytes)
+        {
+            throw new InvalidDataException($"The snapshot expands to more than the {maxBytes / (1024 * 1024)} MiB its sandbox could hold.");
+        }
+    }
+
     private static byte[] DecompressBlocks(ReadOnlySpan<byte> blocks, long maxBytes)
     {
         using var body = new MemoryStream();
@@ -296,10 +304,7 @@ internal static class SnapshotCodec
                 throw new InvalidDataException("A block of the snapshot claims more data than a block or the snapshot holds.");
             }
 
-            if (body.Length + raw > maxBytes)
-            {
-                throw new InvalidDataException($"The snapshot expands to more than the {maxBytes / (1024 * 1024)} MiB its sandbox could hold.");
-            }
+            EnsureWithin(body.Length + raw, maxBytes);
 
             if (LZ4Codec.Decode(blocks.Slice(position, compressed), buffer.AsSpan(0, raw)) != raw)
             {
@@ -335,10 +340,7 @@ internal static class SnapshotCodec
         int read;
         while ((read = compressed.Read(buffer)) > 0)
         {
-            if (body.Length + read > maxBytes)
-            {
-                throw new InvalidDataException($"The snapshot expands to more than the {maxBytes / (1024 * 1024)} MiB its sandbox could hold.");
-            }
+            EnsureWithin(body.Length + read, maxBytes);
 
             body.Write(buffer, 0, read);
         }

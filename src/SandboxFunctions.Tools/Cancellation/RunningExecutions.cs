@@ -20,7 +20,7 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
     /// already requested: those concern earlier work, and only later ones cancel the execution this prepares. A call
     /// starts this before it loads its session, so the reads overlap that work instead of delaying the execution.
     /// </summary>
-    public async Task<CancelBaseline> ReadBaselineAsync(string owner, string sessionId, string? requestId, CancellationToken cancellationToken)
+    internal async Task<CancelBaseline> ReadBaselineAsync(string owner, string sessionId, string? requestId, CancellationToken cancellationToken)
     {
         List<SignalWatch> watches = [new(SignalStore.SessionKey(sessionId))];
         if (requestId is not null)
@@ -34,7 +34,7 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
     }
 
     /// <summary>Registers an execution. Its token is cancelled by the caller's token, a local cancel, or a cancel found in storage.</summary>
-    public RunningExecution Start(CancelBaseline baseline, CancellationToken cancellationToken)
+    internal RunningExecution Start(CancelBaseline baseline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         var execution = new RunningExecution(this, baseline.Owner, baseline.SessionId, baseline.RequestId, cancellationToken);
@@ -100,24 +100,7 @@ public sealed partial class RunningExecutions(SignalStore signals, TimeProvider 
     }
 
     /// <summary>The cancels already requested when an execution was about to start.</summary>
-    public sealed class CancelBaseline
-    {
-        internal CancelBaseline(string owner, string sessionId, string? requestId, IReadOnlyList<SignalWatch> watches)
-        {
-            Owner = owner;
-            SessionId = sessionId;
-            RequestId = requestId;
-            Watches = watches;
-        }
-
-        internal string Owner { get; }
-
-        internal string SessionId { get; }
-
-        internal string? RequestId { get; }
-
-        internal IReadOnlyList<SignalWatch> Watches { get; }
-    }
+    internal sealed record CancelBaseline(string Owner, string SessionId, string? RequestId, IReadOnlyList<SignalWatch> Watches);
 
     /// <summary>The last cancel request under one key, as first seen; a different one later means "cancel".</summary>
     internal sealed class SignalWatch(string key)

@@ -13,17 +13,6 @@ public sealed class DataFileCache(IOptions<DataCacheOptions> options)
     private readonly Dictionary<string, LinkedListNode<(string Key, ReadOnlyMemory<byte> Content)>> _entries = new(StringComparer.Ordinal);
     private long _bytes;
 
-    public long Bytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _bytes;
-            }
-        }
-    }
-
     public bool TryGet(string volume, string path, string version, out ReadOnlyMemory<byte> content)
     {
         lock (_gate)

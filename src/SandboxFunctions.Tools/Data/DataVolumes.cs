@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Options;
 using SandboxFunctions.Sandbox.Data;
 using SandboxFunctions.Sessions.Storage;
@@ -47,10 +48,10 @@ public sealed class DataVolumes
 
 /// <summary>A data volume as list_runtimes shows it.</summary>
 public sealed record DataVolumeInfo(
-    [property: System.ComponentModel.Description("The volume's name.")] string Name,
-    [property: System.ComponentModel.Description("Where sessions see it: read-only, in every language and to execute_command.")] string Path,
-    [property: System.ComponentModel.Description("How many files it holds.")] int? Files,
-    [property: System.ComponentModel.Description("The total size of its files in bytes.")] long? Bytes,
-    [property: System.ComponentModel.Description("The most bytes one call may read from it.")] long MaxBytesPerCall,
-    [property: System.ComponentModel.Description("The flavors whose sessions see it; absent when every flavor does.")] IReadOnlyList<string>? Flavors,
-    [property: System.ComponentModel.Description("Set when the volume cannot be listed right now, saying why.")] string? Error);
+    [property: Description("The volume's name.")] string Name,
+    [property: Description("Where sessions see it: read-only, in every language and to execute_command.")] string Path,
+    [property: Description("How many files it holds.")] int? Files,
+    [property: Description("The total size of its files in bytes.")] long? Bytes,
+    [property: Description("The most bytes one call may read from it.")] long MaxBytesPerCall,
+    [property: Description("The flavors whose sessions see it; absent when every flavor does.")] IReadOnlyList<string>? Flavors,
+    [property: Description("Set when the volume cannot be listed right now, saying why.")] string? Error);
