@@ -280,12 +280,12 @@ public sealed class SessionStore
         var version = current.Version + 1;
         var blobName = SessionKeys.SnapshotName(current.Owner, current.Id, version);
         var envelope = _protection.Protect(snapshot.Span, change.RuntimeBuildId ?? current.RuntimeBuildId, new SnapshotBinding(current.Owner, current.Id, version));
-        await _snapshots.UploadAsync(
+        var upload = _snapshots.UploadAsync(
             blobName,
             envelope,
             new Dictionary<string, string> { ["version"] = version.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             ifNoneMatch: ETag.All,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken);
 
         var now = _time.GetUtcNow();
         var next = current with
@@ -307,22 +307,30 @@ public sealed class SessionStore
 
         try
         {
-            var etag = await _records.UpdateAsync(ToEntity(next), current.ETag, cancellationToken).ConfigureAwait(false);
+            // The record names the new blob, so it may only change once the blob is stored; the table prepares its
+            // write meanwhile.
+            var etag = await _records.UpdateAfterAsync(ToEntity(next), current.ETag, upload, cancellationToken).ConfigureAwait(false);
             next = next with { ETag = etag };
         }
-        catch (StorageException ex) when (ex.Kind is StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound)
+        catch (Exception ex)
         {
-            await DeleteBlobQuietlyAsync(blobName).ConfigureAwait(false);
-            throw new SessionConflictException(
-                ex.Kind == StorageErrorKind.NotFound
-                    ? "The session was deleted by another call while this one ran, so this call's changes were discarded."
-                    : "The session was changed by another call while this one ran, so this call's changes were discarded. Retry the call.",
-                ex);
-        }
-        catch
-        {
+            // A blob that was not stored may be another commit's, if both raced for this version: not ours to delete.
+            if (!await CompletesSuccessfullyAsync(upload).ConfigureAwait(false))
+            {
+                throw;
+            }
+
             // The record was not updated, so the new blob is referenced by nothing.
             await DeleteBlobQuietlyAsync(blobName).ConfigureAwait(false);
+            if (ex is StorageException { Kind: StorageErrorKind.PreconditionFailed or StorageErrorKind.NotFound } storage)
+            {
+                throw new SessionConflictException(
+                    storage.Kind == StorageErrorKind.NotFound
+                        ? "The session was deleted by another call while this one ran, so this call's changes were discarded."
+                        : "The session was changed by another call while this one ran, so this call's changes were discarded. Retry the call.",
+                    ex);
+            }
+
             throw;
         }
 
@@ -435,6 +443,19 @@ public sealed class SessionStore
         _snapshots.DeleteAsync(name, etag, cancellationToken);
 
     private Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _resources.EnsureCreatedAsync(cancellationToken);
+
+    private static async Task<bool> CompletesSuccessfullyAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private async Task DeleteBlobQuietlyAsync(string name)
     {

@@ -7,7 +7,7 @@ public static class McpEndpoints
     /// <summary>Maps the MCP Streamable HTTP endpoint.</summary>
     public static RouteHandlerBuilder MapMcp(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
     {
-        if (endpoints.ServiceProvider.GetService<McpRequests>() is null)
+        if (endpoints.ServiceProvider.GetService<IServiceProviderIsService>()?.IsService(typeof(McpRequests)) != true)
         {
             throw new InvalidOperationException(
                 "The MCP HTTP services are not registered. Call builder.AddSandboxHttpServer() before MapMcp().");

@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace SandboxFunctions.Sandbox.Execution;
 
 /// <summary>
@@ -7,16 +5,21 @@ namespace SandboxFunctions.Sandbox.Execution;
 /// interpreter's own error or a stack-overflow trap, never in a native stack overflow, which would end the
 /// process: Wasmtime's stack limit is a fraction of these threads' stacks.
 /// </summary>
+/// <remarks>
+/// An idle thread sleeps in <see cref="Monitor.Wait(object)"/>, which blocks at once: waiting on a task would spin
+/// first, and on a small instance that spinning takes the CPU the calls in flight need.
+/// </remarks>
 internal sealed class GuestThreadPool : IDisposable
 {
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly Queue<WorkItem> _queue = new();
     private readonly int _maxThreads;
     private readonly int _maxQueued;
     private readonly int _stackBytes;
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
     private int _threads;
     private int _idle;
     private int _queued;
+    private bool _closed;
 
     public GuestThreadPool(int maxThreads, int maxQueued, int stackBytes)
     {
@@ -53,13 +56,21 @@ internal sealed class GuestThreadPool : IDisposable
             }
 
             _queued++;
+            _queue.Enqueue(item);
+            Monitor.Pulse(_gate);
         }
 
-        _queue.Writer.TryWrite(item);
         return item.Task;
     }
 
-    public void Dispose() => _queue.Writer.TryComplete();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
 
     private void StartThread()
     {
@@ -70,28 +81,23 @@ internal sealed class GuestThreadPool : IDisposable
 
     private void Work()
     {
-        var reader = _queue.Reader;
         while (true)
         {
+            WorkItem item;
             lock (_gate)
             {
                 _idle++;
-            }
-
-            WorkItem? item = null;
-            while (item is null)
-            {
-                if (!reader.TryRead(out item))
+                while (_queue.Count == 0)
                 {
-                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    if (_closed)
                     {
                         return;
                     }
-                }
-            }
 
-            lock (_gate)
-            {
+                    Monitor.Wait(_gate);
+                }
+
+                item = _queue.Dequeue();
                 _idle--;
                 _queued--;
             }

@@ -21,6 +21,13 @@ public interface IEntityTable
     /// </summary>
     Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="UpdateAsync"/> once <paramref name="precondition"/> has completed, and not at all if it fails, whose
+    /// exception is then thrown. The update never becomes visible before <paramref name="precondition"/> is done; a table
+    /// on local disk writes and flushes the new entity while it waits, so the two writes reach the disk together.
+    /// </summary>
+    Task<ETag> UpdateAfterAsync(StorageEntity entity, ETag ifMatch, Task precondition, CancellationToken cancellationToken = default);
+
     /// <summary>Inserts or replaces, unconditionally.</summary>
     Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default);
 

@@ -140,6 +140,30 @@ public sealed class FileStorageProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_that_lose_a_race_or_fail_leave_no_temporary_files_behind()
+    {
+        var provider = new FileStorageProvider(DataPath, TimeProvider.System);
+        var table = provider.GetTable("sessions");
+        await table.CreateIfNotExistsAsync();
+        var container = provider.GetContainer("snapshots");
+        await container.CreateIfNotExistsAsync();
+        var etag = await table.AddAsync(new StorageEntity("p", "r"));
+        await container.UploadAsync("blob", new byte[] { 1 });
+
+        await Assert.ThrowsAsync<StorageException>(() => table.AddAsync(new StorageEntity("p", "r")));
+        await Assert.ThrowsAsync<StorageException>(() => table.UpdateAsync(new StorageEntity("p", "r"), new ETag("\"stale\"")));
+        await Assert.ThrowsAsync<StorageException>(() => table.UpdateAsync(new StorageEntity("p", "missing"), ETag.All));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => table.UpdateAfterAsync(new StorageEntity("p", "r"), etag, Task.FromException(new InvalidOperationException("upload failed"))));
+        await Assert.ThrowsAsync<StorageException>(() => container.UploadAsync("blob", new byte[] { 2 }, ifNoneMatch: ETag.All));
+        await Assert.ThrowsAsync<StorageException>(() => container.UploadAsync("blob", new byte[] { 2 }, ifMatch: new ETag("\"stale\"")));
+
+        Assert.Empty(Directory.EnumerateFiles(DataPath, ".tmp-*", SearchOption.AllDirectories));
+        Assert.Equal(etag, (await table.GetAsync("p", "r"))!.ETag);
+        var blob = await container.DownloadAsync("blob");
+        Assert.Equal([(byte)1], blob!.Content);
+    }
+
+    [Fact]
     public async Task Queue_visibility_follows_the_injected_clock()
     {
         var clock = new ManualClock(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));

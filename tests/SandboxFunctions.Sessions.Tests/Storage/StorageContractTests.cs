@@ -68,6 +68,47 @@ public abstract class StorageContractTests
     }
 
     [Fact]
+    public async Task Update_after_a_precondition_is_visible_only_once_the_precondition_completes()
+    {
+        var table = await NewTableAsync();
+        var first = await table.AddAsync(Entity("p", "r", ("Count", 1L)));
+        var precondition = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var update = table.UpdateAfterAsync(Entity("p", "r", ("Count", 2L)), first, precondition.Task);
+        await Task.Delay(200);
+        var meanwhile = await table.GetAsync("p", "r");
+        precondition.SetResult();
+        var second = await update;
+
+        Assert.Equal(1L, meanwhile!.GetInt64("Count"));
+        Assert.Equal(first, meanwhile.ETag);
+        var read = await table.GetAsync("p", "r");
+        Assert.Equal(2L, read!.GetInt64("Count"));
+        Assert.Equal(second, read.ETag);
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task Update_after_a_failed_precondition_throws_its_error_and_changes_nothing()
+    {
+        var table = await NewTableAsync();
+        var first = await table.AddAsync(Entity("p", "r", ("Count", 1L)));
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => table.UpdateAfterAsync(
+            Entity("p", "r", ("Count", 2L)), first, Task.FromException(new StorageException(StorageErrorKind.Failed, "the blob upload failed"))));
+
+        Assert.Equal("the blob upload failed", error.Message);
+        var read = await table.GetAsync("p", "r");
+        Assert.Equal(1L, read!.GetInt64("Count"));
+        Assert.Equal(first, read.ETag);
+        await table.UpdateAsync(Entity("p", "r", ("Count", 2L)), first);
+        var stale = await Assert.ThrowsAsync<StorageException>(
+            () => table.UpdateAfterAsync(Entity("p", "r", ("Count", 3L)), first, Task.CompletedTask));
+        Assert.Equal(StorageErrorKind.PreconditionFailed, stale.Kind);
+        Assert.Equal(2L, (await table.GetAsync("p", "r"))!.GetInt64("Count"));
+    }
+
+    [Fact]
     public async Task Update_of_a_missing_entity_is_not_found()
     {
         var table = await NewTableAsync();

@@ -35,6 +35,13 @@ internal sealed class AzureEntityTable(TableClient client, Uri endpoint, int pag
         return response.Headers.ETag ?? throw MissingETag(Operation("Update entity"));
     }
 
+    public async Task<ETag> UpdateAfterAsync(StorageEntity entity, ETag ifMatch, Task precondition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(precondition);
+        await precondition.ConfigureAwait(false);
+        return await UpdateAsync(entity, ifMatch, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);

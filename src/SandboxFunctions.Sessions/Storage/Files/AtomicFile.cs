@@ -10,7 +10,19 @@ internal static class AtomicFile
 
     public static async Task WriteAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
     {
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, TemporaryPrefix + Guid.NewGuid().ToString("N"));
+        using var prepared = await PrepareAsync(Path.GetDirectoryName(path)!, path, parts, cancellationToken).ConfigureAwait(false);
+        prepared.CommitTo(path);
+    }
+
+    /// <summary>
+    /// Writes and flushes the content under a temporary name in <paramref name="directory"/>, which must be on the same
+    /// file system as the target. Writers prepare outside their resource's lock and hold it only to check their
+    /// conditions and rename, so one writer's flush to disk never waits for another's.
+    /// </summary>
+    /// <param name="target">The file the content is for, named in errors.</param>
+    public static async Task<PreparedFile> PrepareAsync(string directory, string target, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
+    {
+        var temporary = Path.Combine(directory, TemporaryPrefix + Guid.NewGuid().ToString("N"));
         try
         {
             var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
@@ -24,7 +36,7 @@ internal static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            return new PreparedFile(temporary, target);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -34,9 +46,12 @@ internal static class AtomicFile
                 throw;
             }
 
-            throw new StorageException(StorageErrorKind.Failed, $"The file store could not write '{path}': {ex.Message}", ex);
+            throw WriteFailed(target, ex);
         }
     }
+
+    internal static StorageException WriteFailed(string path, Exception ex) =>
+        new(StorageErrorKind.Failed, $"The file store could not write '{path}': {ex.Message}", ex);
 
     /// <summary>Deletes a file; false when it was not there.</summary>
     public static bool TryDelete(string path)
@@ -87,6 +102,34 @@ internal static class AtomicFile
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
+        }
+    }
+}
+
+/// <summary>Content already on disk under a temporary name; disposing it without a commit deletes it.</summary>
+internal sealed class PreparedFile(string temporary, string target) : IDisposable
+{
+    private bool _committed;
+
+    /// <summary>Renames the content over <paramref name="path"/> in one step: readers see the old file or the new.</summary>
+    public void CommitTo(string path)
+    {
+        try
+        {
+            File.Move(temporary, path, overwrite: true);
+            _committed = true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.WriteFailed(target, ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_committed)
+        {
+            AtomicFile.TryDelete(temporary);
         }
     }
 }

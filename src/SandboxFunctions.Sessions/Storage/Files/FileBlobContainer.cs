@@ -35,11 +35,7 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
     {
         StorageValidation.Upload(name, metadata, ifMatch, ifNoneMatch);
         RequireContainer("Upload blob");
-        using var held = await writeLock.AcquireAsync(cancellationToken).ConfigureAwait(false);
         var path = BlobPath(name);
-        var current = await ReadHeaderAsync(path, cancellationToken).ConfigureAwait(false);
-        CheckConditions(current, ifMatch, ifNoneMatch);
-
         var etag = FileStorageProvider.NewETag();
         var header = new BlobFileHeader(
             name,
@@ -51,7 +47,11 @@ internal sealed class FileBlobContainer(string name, string directory, FileResou
         var prefix = new byte[PrefixLength];
         Magic.CopyTo(prefix);
         BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(Magic.Length), headerBytes.Length);
-        await AtomicFile.WriteAsync(path, [prefix, headerBytes, content], cancellationToken).ConfigureAwait(false);
+        using var prepared = await AtomicFile.PrepareAsync(directory, path, [prefix, headerBytes, content], cancellationToken).ConfigureAwait(false);
+
+        using var held = await writeLock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        CheckConditions(await ReadHeaderAsync(path, cancellationToken).ConfigureAwait(false), ifMatch, ifNoneMatch);
+        prepared.CommitTo(path);
         return etag;
     }
 

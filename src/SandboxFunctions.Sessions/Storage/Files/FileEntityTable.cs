@@ -32,33 +32,67 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
     public async Task<ETag> AddAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        using var held = await LockAsync("Add entity", cancellationToken).ConfigureAwait(false);
+        RequireTable("Add entity");
         var path = EntityPath(entity.PartitionKey, entity.RowKey);
-        if (File.Exists(path))
+        var (prepared, etag) = await PrepareAsync(path, entity, cancellationToken).ConfigureAwait(false);
+        using (prepared)
         {
-            throw new StorageException(StorageErrorKind.Conflict, $"Add entity in table '{Name}' failed: the entity already exists.") { ErrorCode = "EntityAlreadyExists" };
-        }
+            using var held = await LockAsync("Add entity", cancellationToken).ConfigureAwait(false);
+            if (File.Exists(path))
+            {
+                throw new StorageException(StorageErrorKind.Conflict, $"Add entity in table '{Name}' failed: the entity already exists.") { ErrorCode = "EntityAlreadyExists" };
+            }
 
-        return await WriteAsync(path, entity, cancellationToken).ConfigureAwait(false);
+            Commit(prepared, path);
+            return etag;
+        }
     }
 
-    public async Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default)
+    public Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default) =>
+        UpdateAfterAsync(entity, ifMatch, Task.CompletedTask, cancellationToken);
+
+    public async Task<ETag> UpdateAfterAsync(StorageEntity entity, ETag ifMatch, Task precondition, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
         StorageValidation.Condition(ifMatch, nameof(ifMatch));
-        using var held = await LockAsync("Update entity", cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(precondition);
+        RequireTable("Update entity");
         var path = EntityPath(entity.PartitionKey, entity.RowKey);
-        var current = await ReadAsync(path, cancellationToken).ConfigureAwait(false)
-            ?? throw new StorageException(StorageErrorKind.NotFound, $"Update entity in table '{Name}' failed: the entity does not exist.") { ErrorCode = "ResourceNotFound" };
-        RequireMatch(current, ifMatch, "Update entity");
-        return await WriteAsync(path, entity, cancellationToken).ConfigureAwait(false);
+        var preparing = PrepareAsync(path, entity, cancellationToken);
+        try
+        {
+            await precondition.ConfigureAwait(false);
+        }
+        catch
+        {
+            await DiscardAsync(preparing).ConfigureAwait(false);
+            throw;
+        }
+
+        var (prepared, etag) = await preparing.ConfigureAwait(false);
+        using (prepared)
+        {
+            using var held = await LockAsync("Update entity", cancellationToken).ConfigureAwait(false);
+            var current = await ReadAsync(path, cancellationToken).ConfigureAwait(false)
+                ?? throw new StorageException(StorageErrorKind.NotFound, $"Update entity in table '{Name}' failed: the entity does not exist.") { ErrorCode = "ResourceNotFound" };
+            RequireMatch(current, ifMatch, "Update entity");
+            Commit(prepared, path);
+            return etag;
+        }
     }
 
     public async Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        using var held = await LockAsync("Upsert entity", cancellationToken).ConfigureAwait(false);
-        return await WriteAsync(EntityPath(entity.PartitionKey, entity.RowKey), entity, cancellationToken).ConfigureAwait(false);
+        RequireTable("Upsert entity");
+        var path = EntityPath(entity.PartitionKey, entity.RowKey);
+        var (prepared, etag) = await PrepareAsync(path, entity, cancellationToken).ConfigureAwait(false);
+        using (prepared)
+        {
+            using var held = await LockAsync("Upsert entity", cancellationToken).ConfigureAwait(false);
+            Commit(prepared, path);
+            return etag;
+        }
     }
 
     public async Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken = default)
@@ -146,13 +180,34 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
         }
     }
 
-    private async Task<ETag> WriteAsync(string path, StorageEntity entity, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the entity's file in the table's folder, outside every partition, so the partition folder need exist only
+    /// from the commit on: a delete that empties a partition removes its folder under the lock.
+    /// </summary>
+    private async Task<(PreparedFile File, ETag ETag)> PrepareAsync(string path, StorageEntity entity, CancellationToken cancellationToken)
     {
         var etag = FileStorageProvider.NewETag();
         var file = EntityFile.From(entity, etag, time.GetUtcNow());
+        var prepared = await AtomicFile.PrepareAsync(directory, path, [JsonSerializer.SerializeToUtf8Bytes(file, FileStoreJsonContext.Default.EntityFile)], cancellationToken).ConfigureAwait(false);
+        return (prepared, etag);
+    }
+
+    /// <summary>Deletes a prepared write that will not be committed, whether or not preparing it succeeded.</summary>
+    private static async Task DiscardAsync(Task<(PreparedFile File, ETag ETag)> preparing)
+    {
+        try
+        {
+            (await preparing.ConfigureAwait(false)).File.Dispose();
+        }
+        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        {
+        }
+    }
+
+    private static void Commit(PreparedFile prepared, string path)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await AtomicFile.WriteAsync(path, [JsonSerializer.SerializeToUtf8Bytes(file, FileStoreJsonContext.Default.EntityFile)], cancellationToken).ConfigureAwait(false);
-        return etag;
+        prepared.CommitTo(path);
     }
 
     private static async Task<EntityFile?> ReadAsync(string path, CancellationToken cancellationToken)
