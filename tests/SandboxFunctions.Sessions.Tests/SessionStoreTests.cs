@@ -321,7 +321,7 @@ public abstract class SessionStoreTests
 
     private SessionReaper Reaper(SessionStore store) => new(store, new SignalStore(OpenProvider(), Time), Time, NullLogger<SessionReaper>.Instance);
 
-    private async Task<List<string>> ListBlobsAsync(SessionRecord record)
+    protected async Task<List<string>> ListBlobsAsync(SessionRecord record)
     {
         var names = new List<string>();
         await foreach (var blob in OpenProvider().GetContainer(SessionStore.ContainerName).ListAsync($"{record.Owner}/{SessionRowKey(record.Id)}/"))
@@ -378,6 +378,47 @@ public sealed class AzureSessionStoreTests(AzuriteFixture emulator) : SessionSto
         var reloaded = await store.GetAsync(Alice, committed.Id);
         Assert.Equal(committed.Version, reloaded!.Version);
         Assert.Equal("safe", Text(await store.LoadSnapshotAsync(reloaded)));
+    }
+
+    [Fact]
+    public async Task A_snapshot_upload_that_fails_leaves_the_record_untouched()
+    {
+        var store = OpenStore();
+        var committed = await store.CommitAsync(await store.CreateAsync(NewRecord(Alice)), Bytes("safe"), Change());
+        var recordWrites = 0;
+        var faulty = OpenStore(provider: OpenProvider(options =>
+        {
+            options.Retry.MaxRetries = 0;
+            options.AddPolicy(
+                new TestPolicy(async (message, next) =>
+                {
+                    var uri = message.Request.Uri.ToString();
+                    if (message.Request.Method == RequestMethod.Put && uri.Contains("/sessions(", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref recordWrites);
+                    }
+
+                    // The snapshot upload fails as an unavailable service would; the record must then never change.
+                    if (message.Request.Method == RequestMethod.Put && uri.Contains($"/{SessionStore.ContainerName}/", StringComparison.Ordinal))
+                    {
+                        await new TestResponse(503, body: "<Error><Code>ServerBusy</Code></Error>").AnswerWith(message);
+                        return;
+                    }
+
+                    await next();
+                }),
+                HttpPipelinePosition.PerRetry);
+        }));
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => faulty.CommitAsync(committed, Bytes("lost"), Change()));
+
+        Assert.Equal(StorageErrorKind.Unavailable, error.Kind);
+        Assert.Equal(0, recordWrites);
+        var reloaded = await store.GetAsync(Alice, committed.Id);
+        Assert.Equal(committed.Version, reloaded!.Version);
+        Assert.Equal(committed.ETag, reloaded.ETag);
+        Assert.Equal("safe", Text(await store.LoadSnapshotAsync(reloaded)));
+        Assert.Equal([committed.SnapshotBlob!], await ListBlobsAsync(committed));
     }
 }
 
