@@ -354,23 +354,7 @@ public sealed class AzureSessionStoreTests(AzuriteFixture emulator) : SessionSto
     {
         var store = OpenStore();
         var committed = await store.CommitAsync(await store.CreateAsync(NewRecord(Alice)), Bytes("safe"), Change());
-        var faulty = OpenStore(provider: OpenProvider(options =>
-        {
-            options.Retry.MaxRetries = 0;
-            options.AddPolicy(
-                new TestPolicy(async (message, next) =>
-                {
-                    // The record update of the commit fails as an unavailable service would; everything else passes.
-                    if (message.Request.Method == RequestMethod.Put && message.Request.Uri.ToString().Contains("/sessions(", StringComparison.Ordinal))
-                    {
-                        await new TestResponse(503, body: "{\"odata.error\":{\"code\":\"ServerBusy\"}}").AnswerWith(message);
-                        return;
-                    }
-
-                    await next();
-                }),
-                HttpPipelinePosition.PerRetry);
-        }));
+        var faulty = StoreWhosePutsFail(IsRecordWrite, "{\"odata.error\":{\"code\":\"ServerBusy\"}}");
 
         var error = await Assert.ThrowsAsync<StorageException>(() => faulty.CommitAsync(committed, Bytes("lost"), Change()));
 
@@ -386,29 +370,16 @@ public sealed class AzureSessionStoreTests(AzuriteFixture emulator) : SessionSto
         var store = OpenStore();
         var committed = await store.CommitAsync(await store.CreateAsync(NewRecord(Alice)), Bytes("safe"), Change());
         var recordWrites = 0;
-        var faulty = OpenStore(provider: OpenProvider(options =>
-        {
-            options.Retry.MaxRetries = 0;
-            options.AddPolicy(
-                new TestPolicy(async (message, next) =>
+        var faulty = StoreWhosePutsFail(
+            request => request.Uri.ToString().Contains($"/{SessionStore.ContainerName}/", StringComparison.Ordinal),
+            "<Error><Code>ServerBusy</Code></Error>",
+            request =>
+            {
+                if (IsRecordWrite(request))
                 {
-                    var uri = message.Request.Uri.ToString();
-                    if (message.Request.Method == RequestMethod.Put && uri.Contains("/sessions(", StringComparison.Ordinal))
-                    {
-                        Interlocked.Increment(ref recordWrites);
-                    }
-
-                    // The snapshot upload fails as an unavailable service would; the record must then never change.
-                    if (message.Request.Method == RequestMethod.Put && uri.Contains($"/{SessionStore.ContainerName}/", StringComparison.Ordinal))
-                    {
-                        await new TestResponse(503, body: "<Error><Code>ServerBusy</Code></Error>").AnswerWith(message);
-                        return;
-                    }
-
-                    await next();
-                }),
-                HttpPipelinePosition.PerRetry);
-        }));
+                    Interlocked.Increment(ref recordWrites);
+                }
+            });
 
         var error = await Assert.ThrowsAsync<StorageException>(() => faulty.CommitAsync(committed, Bytes("lost"), Change()));
 
@@ -420,6 +391,29 @@ public sealed class AzureSessionStoreTests(AzuriteFixture emulator) : SessionSto
         Assert.Equal("safe", Text(await store.LoadSnapshotAsync(reloaded)));
         Assert.Equal([committed.SnapshotBlob!], await ListBlobsAsync(committed));
     }
+
+    private static bool IsRecordWrite(Request request) =>
+        request.Method == RequestMethod.Put && request.Uri.ToString().Contains("/sessions(", StringComparison.Ordinal);
+
+    /// <summary>A store whose PUT requests matching <paramref name="fails"/> are answered 503, as by an unavailable service, without retries.</summary>
+    private SessionStore StoreWhosePutsFail(Func<Request, bool> fails, string errorBody, Action<Request>? observe = null) =>
+        OpenStore(provider: OpenProvider(options =>
+        {
+            options.Retry.MaxRetries = 0;
+            options.AddPolicy(
+                new TestPolicy(async (message, next) =>
+                {
+                    observe?.Invoke(message.Request);
+                    if (message.Request.Method == RequestMethod.Put && fails(message.Request))
+                    {
+                        await new TestResponse(503, body: errorBody).AnswerWith(message);
+                        return;
+                    }
+
+                    await next();
+                }),
+                HttpPipelinePosition.PerRetry);
+        }));
 }
 
 /// <summary>A clock the tests move by hand, so expiry is exact.</summary>
