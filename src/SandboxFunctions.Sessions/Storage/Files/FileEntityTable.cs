@@ -32,20 +32,9 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
     public async Task<ETag> AddAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        RequireTable("Add entity");
-        var path = EntityPath(entity.PartitionKey, entity.RowKey);
-        var (prepared, etag) = await PrepareAsync(path, entity, cancellationToken).ConfigureAwait(false);
-        using (prepared)
-        {
-            using var held = await LockAsync("Add entity", cancellationToken).ConfigureAwait(false);
-            if (File.Exists(path))
-            {
-                throw new StorageException(StorageErrorKind.Conflict, $"Add entity in table '{Name}' failed: the entity already exists.") { ErrorCode = "EntityAlreadyExists" };
-            }
-
-            Commit(prepared, path);
-            return etag;
-        }
+        return await WriteAsync("Add entity", entity, Task.CompletedTask, path => File.Exists(path)
+            ? throw new StorageException(StorageErrorKind.Conflict, $"Add entity in table '{Name}' failed: the entity already exists.") { ErrorCode = "EntityAlreadyExists" }
+            : Task.CompletedTask, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ETag> UpdateAsync(StorageEntity entity, ETag ifMatch, CancellationToken cancellationToken = default) =>
@@ -56,43 +45,18 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
         StorageValidation.Entity(entity);
         StorageValidation.Condition(ifMatch, nameof(ifMatch));
         ArgumentNullException.ThrowIfNull(precondition);
-        RequireTable("Update entity");
-        var path = EntityPath(entity.PartitionKey, entity.RowKey);
-        var preparing = PrepareAsync(path, entity, cancellationToken);
-        try
+        return await WriteAsync("Update entity", entity, precondition, async path =>
         {
-            await precondition.ConfigureAwait(false);
-        }
-        catch
-        {
-            await DiscardAsync(preparing).ConfigureAwait(false);
-            throw;
-        }
-
-        var (prepared, etag) = await preparing.ConfigureAwait(false);
-        using (prepared)
-        {
-            using var held = await LockAsync("Update entity", cancellationToken).ConfigureAwait(false);
             var current = await ReadAsync(path, cancellationToken).ConfigureAwait(false)
                 ?? throw new StorageException(StorageErrorKind.NotFound, $"Update entity in table '{Name}' failed: the entity does not exist.") { ErrorCode = "ResourceNotFound" };
             RequireMatch(current, ifMatch, "Update entity");
-            Commit(prepared, path);
-            return etag;
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ETag> UpsertAsync(StorageEntity entity, CancellationToken cancellationToken = default)
     {
         StorageValidation.Entity(entity);
-        RequireTable("Upsert entity");
-        var path = EntityPath(entity.PartitionKey, entity.RowKey);
-        var (prepared, etag) = await PrepareAsync(path, entity, cancellationToken).ConfigureAwait(false);
-        using (prepared)
-        {
-            using var held = await LockAsync("Upsert entity", cancellationToken).ConfigureAwait(false);
-            Commit(prepared, path);
-            return etag;
-        }
+        return await WriteAsync("Upsert entity", entity, Task.CompletedTask, _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken = default)
@@ -181,33 +145,49 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
     }
 
     /// <summary>
-    /// Writes the entity's file in the table's folder, outside every partition, so the partition folder need exist only
-    /// from the commit on: a delete that empties a partition removes its folder under the lock.
+    /// Every write of an entity: its file is written and flushed while <paramref name="precondition"/> runs, then, if
+    /// that succeeded, the lock is taken only to check <paramref name="condition"/> (given the entity's path) and rename
+    /// the file into place.
     /// </summary>
-    private async Task<(PreparedFile File, ETag ETag)> PrepareAsync(string path, StorageEntity entity, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The file is prepared in the table's folder, outside every partition, so the partition folder need exist only
+    /// from the commit on: a delete that empties a partition removes its folder under the lock.
+    /// </remarks>
+    private async Task<ETag> WriteAsync(string operation, StorageEntity entity, Task precondition, Func<string, Task> condition, CancellationToken cancellationToken)
     {
+        RequireTable(operation);
+        var path = EntityPath(entity.PartitionKey, entity.RowKey);
         var etag = FileStorageProvider.NewETag();
-        var file = EntityFile.From(entity, etag, time.GetUtcNow());
-        var prepared = await AtomicFile.PrepareAsync(directory, path, [JsonSerializer.SerializeToUtf8Bytes(file, FileStoreJsonContext.Default.EntityFile)], cancellationToken).ConfigureAwait(false);
-        return (prepared, etag);
+        var content = JsonSerializer.SerializeToUtf8Bytes(EntityFile.From(entity, etag, time.GetUtcNow()), FileStoreJsonContext.Default.EntityFile);
+        var preparing = AtomicFile.PrepareAsync(directory, path, [content], cancellationToken);
+        try
+        {
+            await precondition.ConfigureAwait(false);
+        }
+        catch
+        {
+            await DiscardAsync(preparing).ConfigureAwait(false);
+            throw;
+        }
+
+        using var prepared = await preparing.ConfigureAwait(false);
+        using var held = await LockAsync(operation, cancellationToken).ConfigureAwait(false);
+        await condition(path).ConfigureAwait(false);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        prepared.CommitTo(path);
+        return etag;
     }
 
     /// <summary>Deletes a prepared write that will not be committed, whether or not preparing it succeeded.</summary>
-    private static async Task DiscardAsync(Task<(PreparedFile File, ETag ETag)> preparing)
+    private static async Task DiscardAsync(Task<PreparedFile> preparing)
     {
         try
         {
-            (await preparing.ConfigureAwait(false)).File.Dispose();
+            (await preparing.ConfigureAwait(false)).Dispose();
         }
         catch (Exception ex) when (ex is StorageException or OperationCanceledException)
         {
         }
-    }
-
-    private static void Commit(PreparedFile prepared, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        prepared.CommitTo(path);
     }
 
     private static async Task<EntityFile?> ReadAsync(string path, CancellationToken cancellationToken)
