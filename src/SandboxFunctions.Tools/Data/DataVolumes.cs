@@ -31,14 +31,15 @@ public sealed class DataVolumes
         var described = new List<DataVolumeInfo>();
         foreach (var (name, (volume, flavors)) in _volumes)
         {
+            var listed = new DataVolumeInfo(name, $"/data/{name}", null, null, volume.MaxBytesPerCall, flavors.Count == 0 ? null : flavors, null);
             try
             {
                 var files = await volume.ListAsync(cancellationToken).ConfigureAwait(false);
-                described.Add(new DataVolumeInfo(name, $"/data/{name}", files.Count, files.Sum(f => f.Size), volume.MaxBytesPerCall, flavors.Count == 0 ? null : flavors, null));
+                described.Add(listed with { Files = files.Count, Bytes = files.Sum(f => f.Size) });
             }
             catch (DataVolumeException ex)
             {
-                described.Add(new DataVolumeInfo(name, $"/data/{name}", null, null, volume.MaxBytesPerCall, flavors.Count == 0 ? null : flavors, $"/data/{name} is unavailable: {ex.Message}."));
+                described.Add(listed with { Error = $"{listed.Path} is unavailable: {ex.Message}." });
             }
         }
 
