@@ -281,43 +281,50 @@ internal static class SnapshotCodec
     private static byte[] DecompressBlocks(ReadOnlySpan<byte> blocks, long maxBytes)
     {
         using var body = new MemoryStream();
-        var buffer = new byte[BlockSize];
-        var position = 0;
-        while (true)
+        var buffer = ScratchBuffer.Rent(BlockSize);
+        try
         {
-            var raw = ReadLength(blocks, ref position);
-            if (raw == 0)
+            var position = 0;
+            while (true)
             {
-                return position == blocks.Length ? body.ToArray() : throw new InvalidDataException("The snapshot has data after its last block.");
+                var raw = ReadLength(blocks, ref position);
+                if (raw == 0)
+                {
+                    return position == blocks.Length ? body.ToArray() : throw new InvalidDataException("The snapshot has data after its last block.");
+                }
+
+                var compressed = ReadLength(blocks, ref position);
+                if (blocks.Length - position < sizeof(ulong))
+                {
+                    throw new EndOfStreamException("The snapshot ends inside a block header.");
+                }
+
+                var hash = BinaryPrimitives.ReadUInt64LittleEndian(blocks[position..]);
+                position += sizeof(ulong);
+                if (raw > BlockSize || compressed > blocks.Length - position)
+                {
+                    throw new InvalidDataException("A block of the snapshot claims more data than a block or the snapshot holds.");
+                }
+
+                EnsureWithin(body.Length + raw, maxBytes);
+
+                if (LZ4Codec.Decode(blocks.Slice(position, compressed), buffer.AsSpan(0, raw)) != raw)
+                {
+                    throw new InvalidDataException("A block of the snapshot does not decompress to its stated length.");
+                }
+
+                if (XxHash3.HashToUInt64(buffer.AsSpan(0, raw)) != hash)
+                {
+                    throw new InvalidDataException("A block of the snapshot does not match its checksum.");
+                }
+
+                body.Write(buffer, 0, raw);
+                position += compressed;
             }
-
-            var compressed = ReadLength(blocks, ref position);
-            if (blocks.Length - position < sizeof(ulong))
-            {
-                throw new EndOfStreamException("The snapshot ends inside a block header.");
-            }
-
-            var hash = BinaryPrimitives.ReadUInt64LittleEndian(blocks[position..]);
-            position += sizeof(ulong);
-            if (raw > BlockSize || compressed > blocks.Length - position)
-            {
-                throw new InvalidDataException("A block of the snapshot claims more data than a block or the snapshot holds.");
-            }
-
-            EnsureWithin(body.Length + raw, maxBytes);
-
-            if (LZ4Codec.Decode(blocks.Slice(position, compressed), buffer.AsSpan(0, raw)) != raw)
-            {
-                throw new InvalidDataException("A block of the snapshot does not decompress to its stated length.");
-            }
-
-            if (XxHash3.HashToUInt64(buffer.AsSpan(0, raw)) != hash)
-            {
-                throw new InvalidDataException("A block of the snapshot does not match its checksum.");
-            }
-
-            body.Write(buffer, 0, raw);
-            position += compressed;
+        }
+        finally
+        {
+            ScratchBuffer.Return(buffer);
         }
     }
 
@@ -411,7 +418,7 @@ internal static class SnapshotCodec
 }
 
 /// <summary>
-/// Buffers for building and compressing snapshots, from the shared pool up to a size worth keeping around; a larger
+/// Buffers for building, compressing and decompressing snapshots, from the shared pool up to a size worth keeping around; a larger
 /// state is rare enough to allocate for.
 /// </summary>
 internal static class ScratchBuffer
