@@ -49,8 +49,9 @@ public sealed class HostWorkTests(KeyedServerFixture fixture)
         }
 
         await WaitUntilIdleAsync(fixture.Server.ProcessId);
-        var after = await client.OkAsync("execute_command", new { session_id = session, command = "echo served" });
-        Assert.Equal("served\n", after.GetProperty("stdout").GetString());
+        var after = await client.CallOnceFreeAsync("execute_command", new { session_id = session, command = "echo served" });
+        Assert.False(after.IsError, after.Text);
+        Assert.Equal("served\n", after.Structured.GetProperty("stdout").GetString());
     }
 
     private static async Task<string> CreateSessionWithLinesAsync(ToolClient client)

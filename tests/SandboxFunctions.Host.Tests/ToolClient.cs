@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -60,6 +61,25 @@ internal sealed class ToolClient : IAsyncDisposable
             var result = await running;
             _schemas.AssertValid(tool, result);
             return new ToolCall(result);
+        }
+    }
+
+    /// <summary>
+    /// Calls a tool on a session that a call which was just stopped may hold for a moment longer, while it records
+    /// how it ended: the call is repeated while it answers SESSION_BUSY, for at most a minute.
+    /// </summary>
+    public async Task<ToolCall> CallOnceFreeAsync(string tool, object arguments)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var call = await CallAsync(tool, arguments);
+            if (!call.IsError || call.Structured.GetProperty("error").GetProperty("code").GetString() != "SESSION_BUSY" || deadline.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                return call;
+            }
+
+            await Task.Delay(200);
         }
     }
 
