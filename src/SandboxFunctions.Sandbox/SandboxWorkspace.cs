@@ -12,6 +12,9 @@ public sealed class SandboxWorkspace
 {
     public const string Root = "/workspace";
 
+    /// <summary>The read-only folder the data volumes appear in, one folder per volume.</summary>
+    public const string DataRoot = VirtualFileSystem.DataRoot;
+
     private readonly SandboxInstance _sandbox;
 
     internal SandboxWorkspace(SandboxInstance sandbox)
@@ -149,7 +152,7 @@ public sealed class SandboxWorkspace
             parts.Add(part);
         }
 
-        if (parts.Count == 0 || (parts[0] != Root[1..] && parts[0] != VirtualFileSystem.DataRoot[1..]))
+        if (parts.Count == 0 || (parts[0] != Root[1..] && parts[0] != DataRoot[1..]))
         {
             throw new WorkspaceException(WorkspaceError.OutsideWorkspace, $"'{path}' is outside /workspace; use a path relative to it, e.g. 'data.csv', or one starting with /workspace/ (or /data/ to read shared data).");
         }

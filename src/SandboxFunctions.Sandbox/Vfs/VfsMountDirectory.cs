@@ -44,7 +44,7 @@ internal sealed class VfsMountDirectory(ulong inode, IDataVolume volume, Virtual
 
         if (_openedThisCall + file.Size > Volume.MaxBytesPerCall)
         {
-            files.LastLimitViolation = $"reading {file.FullPath} would take this call past the {Volume.MaxBytesPerCall} bytes it may read from /data/{Name}; read fewer or smaller files per call";
+            files.LastLimitViolation = $"reading {file.FullPath} would take this call past the {Volume.MaxBytesPerCall} bytes it may read from {FullPath}; read fewer or smaller files per call";
             return Errno.FileTooLarge;
         }
 
@@ -74,7 +74,7 @@ internal sealed class VfsMountDirectory(ulong inode, IDataVolume volume, Virtual
         }
         catch (DataVolumeException ex)
         {
-            files.LastLimitViolation = $"/data/{Name} could not be listed: {ex.Message}";
+            files.LastLimitViolation = $"{FullPath} could not be listed: {ex.Message}";
             return;
         }
 

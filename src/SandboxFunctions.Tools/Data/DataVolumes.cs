@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.Extensions.Options;
+using SandboxFunctions.Sandbox;
 using SandboxFunctions.Sandbox.Data;
 using SandboxFunctions.Sessions.Storage;
 
@@ -31,7 +32,7 @@ public sealed class DataVolumes
         var described = new List<DataVolumeInfo>();
         foreach (var (name, (volume, flavors)) in _volumes)
         {
-            var listed = new DataVolumeInfo(name, $"/data/{name}", null, null, volume.MaxBytesPerCall, flavors.Count == 0 ? null : flavors, null);
+            var listed = new DataVolumeInfo(name, $"{SandboxWorkspace.DataRoot}/{name}", null, null, volume.MaxBytesPerCall, flavors.Count == 0 ? null : flavors, null);
             try
             {
                 var files = await volume.ListAsync(cancellationToken).ConfigureAwait(false);

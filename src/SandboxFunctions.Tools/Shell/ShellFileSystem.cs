@@ -11,7 +11,7 @@ internal sealed class ShellFileSystem(SandboxWorkspace workspace)
 {
     public const string Root = SandboxWorkspace.Root;
     public const string DevNull = "/dev/null";
-    public const string DataRoot = "/data";
+    public const string DataRoot = SandboxWorkspace.DataRoot;
 
     private const string MarkerPrefix = ".mkdir-";
 
