@@ -315,7 +315,7 @@ public sealed class SessionStore
         catch (Exception ex)
         {
             // A blob that was not stored may be another commit's, if both raced for this version: not ours to delete.
-            if (!await CompletesSuccessfullyAsync(upload).ConfigureAwait(false))
+            if (!await StorageOutcome.SucceededAsync(upload).ConfigureAwait(false))
             {
                 throw;
             }
@@ -443,19 +443,6 @@ public sealed class SessionStore
         _snapshots.DeleteAsync(name, etag, cancellationToken);
 
     private Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _resources.EnsureCreatedAsync(cancellationToken);
-
-    private static async Task<bool> CompletesSuccessfullyAsync(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-        {
-            return false;
-        }
-    }
 
     private async Task DeleteBlobQuietlyAsync(string name)
     {

@@ -166,7 +166,12 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
         }
         catch
         {
-            await DiscardAsync(preparing).ConfigureAwait(false);
+            // A write that will not be committed is deleted, if preparing it got as far as a file.
+            if (await StorageOutcome.SucceededAsync(preparing).ConfigureAwait(false))
+            {
+                preparing.Result.Dispose();
+            }
+
             throw;
         }
 
@@ -176,18 +181,6 @@ internal sealed class FileEntityTable(string name, string directory, FileResourc
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         prepared.CommitTo(path);
         return etag;
-    }
-
-    /// <summary>Deletes a prepared write that will not be committed, whether or not preparing it succeeded.</summary>
-    private static async Task DiscardAsync(Task<PreparedFile> preparing)
-    {
-        try
-        {
-            (await preparing.ConfigureAwait(false)).Dispose();
-        }
-        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-        {
-        }
     }
 
     private static async Task<EntityFile?> ReadAsync(string path, CancellationToken cancellationToken)
