@@ -199,7 +199,7 @@ public sealed class DataVolumeTests(AzuriteServerFixture fixture)
                 return new VolumeSource(fixture, Directory.CreateTempSubdirectory("data-volume-").FullName, null);
             }
 
-            var blobs = new BlobContainerClient(fixture.Azurite.ConnectionString, $"volume-{Guid.NewGuid():N}", new BlobClientOptions(BlobClientOptions.ServiceVersion.V2024_11_04));
+            var blobs = Blobs(fixture, $"volume-{Guid.NewGuid():N}");
             await blobs.CreateAsync();
             return new VolumeSource(fixture, null, blobs);
         }
@@ -238,7 +238,7 @@ public sealed class DataVolumeTests(AzuriteServerFixture fixture)
         /// <summary>The size of the session's newest snapshot blob.</summary>
         public async Task<long> LatestSnapshotBytesAsync(string sessionId)
         {
-            var snapshots = new BlobContainerClient(_fixture.Azurite.ConnectionString, "snapshots", new BlobClientOptions(BlobClientOptions.ServiceVersion.V2024_11_04));
+            var snapshots = Blobs(_fixture, "snapshots");
             var rowKey = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(sessionId));
             var latest = (Name: string.Empty, Size: 0L);
             await foreach (var blob in snapshots.GetBlobsAsync())
@@ -263,5 +263,9 @@ public sealed class DataVolumeTests(AzuriteServerFixture fixture)
                 Directory.Delete(_folder!, recursive: true);
             }
         }
+
+        /// <summary>A container on the emulator, through a service version it accepts.</summary>
+        private static BlobContainerClient Blobs(AzuriteServerFixture fixture, string name) =>
+            new(fixture.Azurite.ConnectionString, name, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2024_11_04));
     }
 }
