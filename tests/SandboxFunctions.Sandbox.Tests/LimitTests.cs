@@ -16,6 +16,12 @@ public sealed class LimitTests(EngineFixture engine)
         CodeBytes = 10_000,
     };
 
+    /// <summary>
+    /// When a call with a 2 s timeout that ignores its soft interrupt answers at the latest: the timeout, the second of
+    /// wall-clock time before the hard stop, and half a second to roll the state back and for a timer that fires late.
+    /// </summary>
+    private static readonly TimeSpan LatestAnswerAfterTwoSeconds = TimeSpan.FromSeconds(2 + 1 + 0.5);
+
     [Theory]
     [InlineData("python", "while True:\n    pass")]
     [InlineData("javascript", "while (true) {}")]
@@ -50,8 +56,9 @@ public sealed class LimitTests(EngineFixture engine)
         Assert.Equal("False", await sandbox.ValueAsync("'uncommitted' in globals()"));
     }
 
-    // The stop comes 5% of the timeout after it (100 ms here); the bound leaves room for a busy machine, and the
-    // benchmarks' limits scenario measures how close to the timeout calls answer.
+    // The hard stop comes once the guest has run 5% of the timeout (100 ms here) past it, counted in processor time,
+    // or 1 s of wall-clock time after it when a busy machine gives the guest little processor time. The benchmarks'
+    // limits scenario measures how close to the timeout calls answer.
     [Theory]
     [InlineData("python", "import re\nre.match(r'(a+)+$', 'a' * 64 + 'b')")]
     [InlineData("python", "10 ** 10 ** 8")]
@@ -67,7 +74,7 @@ public sealed class LimitTests(EngineFixture engine)
         var result = await sandbox.RunAsync(code, timeoutSeconds: 2);
 
         Assert.Equal(ExecutionStatus.Timeout, result.Status);
-        Assert.True(result.Duration < TimeSpan.FromSeconds(3), $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
+        Assert.True(result.Duration < LatestAnswerAfterTwoSeconds, $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
         Assert.Equal("'yes'", await sandbox.ValueAsync("kept"));
     }
 
@@ -81,7 +88,7 @@ public sealed class LimitTests(EngineFixture engine)
         var result = await sandbox.RunAsync(code, timeoutSeconds: 2);
 
         Assert.Equal(ExecutionStatus.Timeout, result.Status);
-        Assert.True(result.Duration < TimeSpan.FromSeconds(3), $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
+        Assert.True(result.Duration < LatestAnswerAfterTwoSeconds, $"The call answered after {result.Duration.TotalSeconds:0.000} s.");
         Assert.Equal("3", await sandbox.ValueAsync("1 + 2"));
     }
 
